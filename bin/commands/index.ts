@@ -1,0 +1,41 @@
+import { Option, type Command } from "commander";
+import type { Io } from "../io.js";
+import { check } from "./check.js";
+import { compile, EMIT_KINDS } from "./compile.js";
+import { doctor } from "./doctor.js";
+import { fmt } from "./fmt.js";
+
+/** Adds every subcommand; `setExit` receives each command's exit code. */
+export function registerCommands(program: Command, io: Io, setExit: (code: number) => void): void {
+  program
+    .command("check")
+    .description("validate specs; every error is reported with its file:line:col")
+    .argument("<spec...>", ".peft files")
+    .option("--json", "print diagnostics as JSON")
+    .action((files: string[], options) => setExit(check(io, files, options)));
+
+  program
+    .command("fmt")
+    .description("rewrite specs in canonical form (comments kept)")
+    .argument("<spec...>", ".peft files")
+    .option("--check", "change nothing; exit 1 when a file is not formatted")
+    .option("--stdout", "print the formatted text instead of rewriting the file")
+    .action((files: string[], options) => setExit(fmt(io, files, options)));
+
+  program
+    .command("compile")
+    .description("compile a spec; --emit prints one stage's JSON")
+    .argument("<spec>", "a .peft file")
+    .addOption(new Option("--emit <stage>", "print a stage instead of writing a bundle").choices([...EMIT_KINDS]))
+    .option("--model <dir>", "the Hugging Face model directory")
+    .option("-o, --output <dir>", "the bundle directory to write")
+    .option("--adapter <name>", "the adapter to emit, when the spec has several")
+    .action((file: string, options) => setExit(compile(io, file, options)));
+
+  program
+    .command("doctor")
+    .description("show the WebGPU adapter, or why there is none")
+    .option("--json", "print the report as JSON")
+    .option("-q, --quiet", "print nothing; exit 0 when an adapter is usable")
+    .action(async (options) => setExit(await doctor(io, options)));
+}

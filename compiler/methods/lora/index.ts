@@ -1,0 +1,13 @@
+// LoRA (Hu et al. 2021), with rsLoRA scaling and DoRA's magnitude vector.
+import type { MethodDefinition } from "../types.js";
+import { loraPeft } from "./peft.js";
+import { loraHyperparameters } from "./schema.js";
+
+export const lora: MethodDefinition = {
+  name: "lora",
+  title: "LoRA",
+  summary: "low-rank update W + (alpha/r)·B·A on linear layers",
+  targets: "required",
+  hyperparameters: loraHyperparameters,
+  peft: loraPeft,
+};

@@ -1,0 +1,7 @@
+import type { PeftCodec } from "../types.js";
+import loraDefaults from "./peft-defaults.json" with { type: "json" };
+
+export const loraPeft: PeftCodec = {
+  peftType: "LORA",
+  defaults: loraDefaults,
+};

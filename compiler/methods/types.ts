@@ -1,0 +1,73 @@
+// What a method plugin declares. Everything the compiler knows about a method
+// comes from its folder through this interface; nothing else names a method.
+import type { Diagnostic } from "../../grammar/diagnostics.js";
+import type { Span } from "../../grammar/ast.js";
+
+/**
+ * A JSON Schema for one hyperparameter, with peftc's own annotations:
+ * - `x-peft`: the field's name in PEFT's config (when PEFT has it)
+ * - `x-peft-values`: our value → PEFT's value, where they are spelled differently
+ * - `x-per-target`: may be set per target rule (PEFT's rank_pattern / alpha_pattern)
+ * - `x-expects`: how to describe a valid value in an error, for composite types
+ */
+export interface HyperparameterSchema {
+  type?: "integer" | "number" | "boolean" | "string" | "array" | "object" | ("integer" | "number" | "string" | "null" | "boolean" | "array")[];
+  description: string;
+  default?: unknown;
+  enum?: readonly unknown[];
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  items?: object;
+  anyOf?: object[];
+  properties?: Record<string, object>;
+  required?: string[];
+  additionalProperties?: boolean;
+  minItems?: number;
+  "x-peft"?: string;
+  "x-peft-values"?: Record<string, unknown>;
+  "x-per-target"?: boolean;
+  "x-expects"?: string;
+}
+
+export type Hyperparameters = Record<string, unknown>;
+
+/** Where the method may appear and what it attaches to. */
+export type TargetPolicy =
+  | "required" // adapts the modules its target rules select
+  | "optional" // has a default target set when no rule is given
+  | "none"; // attaches to the model's inputs (prompt methods): target rules are an error
+
+export interface CrossCheckContext {
+  /** The span of a hyperparameter as written, or the adapter's when it was defaulted. */
+  spanOf(key: string): Span;
+  /** Whether the key was written in the spec (rather than defaulted). */
+  isSet(key: string): boolean;
+}
+
+export interface PeftCodec {
+  /** PEFT's `peft_type`. */
+  peftType: string;
+  /** Every method-specific field PEFT saves, at PEFT's default, for a config built with no arguments. */
+  defaults: Record<string, unknown>;
+  /** Our hyperparameters → PEFT's method fields (beyond the renames in the schema's x-peft). */
+  encode?(hp: Hyperparameters, fields: Record<string, unknown>): void;
+  /** PEFT's method fields → our hyperparameters (the inverse of encode). */
+  decode?(config: Record<string, unknown>, hp: Hyperparameters, warn: (message: string) => void): void;
+}
+
+export interface MethodDefinition {
+  /** The name used in specs: `adapter chat: lora { ... }`. */
+  name: string;
+  /** How people write it: "LoRA". */
+  title: string;
+  summary: string;
+  targets: TargetPolicy;
+  /** Method-specific hyperparameters (common ones are added by the registry). */
+  hyperparameters: Record<string, HyperparameterSchema>;
+  /** Rules between fields that a schema cannot say clearly. */
+  crossCheck?(hp: Hyperparameters, context: CrossCheckContext): Diagnostic[];
+  /** Mapping to Hugging Face PEFT's adapter_config.json; absent when PEFT has no such method. */
+  peft?: PeftCodec;
+}
