@@ -28,12 +28,13 @@ function emitTopItem(out: string[], item: TopItem): void {
       : item.kind === "adapter"
         ? `adapter ${item.name}: ${item.method}`
         : `train ${item.adapter}`;
-  emitWithBlock(out, head, item.body, item, "", true);
+  // A model block is usually one path: it stays on one line when it can.
+  emitWithBlock(out, head, item.body, item, "", item.kind !== "model");
 }
 
 /** Emits `head { ... }` (inline when small and comment-free), with the statement's trailing comment. */
-function emitWithBlock(out: string[], head: string, block: Block, owner: Statement, indent: string, topLevel: boolean): void {
-  const inline = topLevel ? undefined : inlineBlock(block);
+function emitWithBlock(out: string[], head: string, block: Block, owner: Statement, indent: string, expand: boolean): void {
+  const inline = expand ? undefined : inlineBlock(block);
   if (inline !== undefined && indent.length + head.length + inline.length + 1 <= MAX_INLINE) {
     out.push(withTrailing(`${indent}${head} ${inline}`, owner));
     return;

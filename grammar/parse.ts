@@ -21,7 +21,7 @@ export function parse(text: string): ParseResult {
   const { cst, errors } = parseTokens(lexed.tokens);
   for (const e of errors) {
     const at = Number.isFinite(e.token.startOffset)
-      ? { start: e.token.startOffset, end: e.token.startOffset + Math.max(1, e.token.image.length) }
+      ? { start: e.token.startOffset, end: Math.min(text.length, e.token.startOffset + Math.max(1, e.token.image.length)) }
       : endOfInput(text, e.previous);
     diagnostics.push(error(e.message, at));
   }
@@ -43,6 +43,7 @@ export function parse(text: string): ParseResult {
 
 /** Where "expected X but found the end of the file" points: just past the last token. */
 function endOfInput(text: string, previous?: { startOffset: number; image: string }) {
-  const at = previous && Number.isFinite(previous.startOffset) ? previous.startOffset + previous.image.length : text.length;
+  // min(): an unterminated literal's token was given a closing character the text lacks.
+  const at = Math.min(text.length, previous && Number.isFinite(previous.startOffset) ? previous.startOffset + previous.image.length : text.length);
   return { start: at, end: at };
 }

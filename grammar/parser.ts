@@ -30,13 +30,22 @@ function listWords(words: string[]): string {
   return `${unique.slice(0, -1).join(", ")} or ${unique[unique.length - 1]}`;
 }
 
+// An '=' where a new setting should start usually means the previous line's
+// value is missing: `r =` followed by `alpha = 4` reads as `r = alpha`, then '='.
+function missingValueHint(actual: IToken): string {
+  return actual.tokenType.name === "Equals" ? " (is a value missing on the line before?)" : "";
+}
+
 const messages: IParserErrorMessageProvider = {
-  buildMismatchTokenMessage: ({ expected, actual }) => `expected ${labelOf(expected)} but found ${describeToken(actual)}`,
+  buildMismatchTokenMessage: ({ expected, actual }) =>
+    expected.name === "EOF"
+      ? `unexpected ${describeToken(actual)}: expected 'model', 'adapter' or 'train'`
+      : `expected ${labelOf(expected)} but found ${describeToken(actual)}${missingValueHint(actual)}`,
   buildNotAllInputParsedMessage: ({ firstRedundant }) =>
     `unexpected ${describeToken(firstRedundant)}: expected 'model', 'adapter' or 'train'`,
   buildNoViableAltMessage: ({ expectedPathsPerAlt, actual, ruleName }) => {
     const firsts = expectedPathsPerAlt.flatMap((paths) => paths.map((path) => (path[0] ? labelOf(path[0]) : "")));
-    return `expected ${RULE_WORDS[ruleName] ?? listWords(firsts.filter(Boolean))} but found ${describeToken(actual[0]!)}`;
+    return `expected ${RULE_WORDS[ruleName] ?? listWords(firsts.filter(Boolean))} but found ${describeToken(actual[0]!)}${missingValueHint(actual[0]!)}`;
   },
   buildEarlyExitMessage: ({ expectedIterationPaths, actual }) => {
     const firsts = expectedIterationPaths.map((path) => (path[0] ? labelOf(path[0]) : ""));

@@ -4,6 +4,7 @@ import { check } from "./check.js";
 import { compile, EMIT_KINDS } from "./compile.js";
 import { doctor } from "./doctor.js";
 import { fmt } from "./fmt.js";
+import { importConfig } from "./import.js";
 
 /** Adds every subcommand; `setExit` receives each command's exit code. */
 export function registerCommands(program: Command, io: Io, setExit: (code: number) => void): void {
@@ -31,6 +32,14 @@ export function registerCommands(program: Command, io: Io, setExit: (code: numbe
     .option("-o, --output <dir>", "the bundle directory to write")
     .option("--adapter <name>", "the adapter to emit, when the spec has several")
     .action((file: string, options) => setExit(compile(io, file, options)));
+
+  program
+    .command("import")
+    .description("write a PEFT adapter_config.json as a .peft spec")
+    .argument("<config>", "adapter_config.json, or the adapter directory holding it")
+    .option("-o, --output <spec>", "the .peft file to write (default: print it)")
+    .option("--name <adapter>", "the adapter's name in the spec", "default")
+    .action((input: string, options) => setExit(importConfig(io, input, options)));
 
   program
     .command("doctor")

@@ -12,10 +12,17 @@ export const TASK_TYPES = [
 
 export const commonHyperparameters: Record<string, HyperparameterSchema> = {
   task_type: {
-    description: "the task head the adapter serves, as PEFT's task_type",
-    enum: TASK_TYPES,
+    description: "the task head the adapter serves, as PEFT's task_type (none: a bare base model)",
+    enum: [...TASK_TYPES, "none"],
     default: "CAUSAL_LM",
     "x-peft": "task_type",
+    "x-peft-values": { ...Object.fromEntries(TASK_TYPES.map((t) => [t, t])), none: null },
+  },
+  inference_mode: {
+    description: "PEFT's inference_mode flag as saved (PEFT's save_pretrained writes true)",
+    type: "boolean",
+    default: true,
+    "x-peft": "inference_mode",
   },
   modules_to_save: {
     description: "modules trained in full beside the adapter and saved under their own names (e.g. a classifier head)",

@@ -7,7 +7,8 @@ import type { Span } from "../../grammar/ast.js";
  * A JSON Schema for one hyperparameter, with peftc's own annotations:
  * - `x-peft`: the field's name in PEFT's config (when PEFT has it)
  * - `x-peft-values`: our value → PEFT's value, where they are spelled differently
- * - `x-per-target`: may be set per target rule (PEFT's rank_pattern / alpha_pattern)
+ * - `x-per-target`: may be set per target rule
+ * - `x-peft-pattern`: the PEFT dict that carries per-target values (rank_pattern, alpha_pattern)
  * - `x-expects`: how to describe a valid value in an error, for composite types
  */
 export interface HyperparameterSchema {
@@ -28,6 +29,7 @@ export interface HyperparameterSchema {
   "x-peft"?: string;
   "x-peft-values"?: Record<string, unknown>;
   "x-per-target"?: boolean;
+  "x-peft-pattern"?: string;
   "x-expects"?: string;
 }
 
@@ -44,6 +46,8 @@ export interface CrossCheckContext {
   spanOf(key: string): Span;
   /** Whether the key was written in the spec (rather than defaulted). */
   isSet(key: string): boolean;
+  /** The adapter's targets when all are plain module names (PEFT's list form); otherwise undefined. */
+  targetNames(): string[] | undefined;
 }
 
 export interface PeftCodec {
@@ -51,6 +55,10 @@ export interface PeftCodec {
   peftType: string;
   /** Every method-specific field PEFT saves, at PEFT's default, for a config built with no arguments. */
   defaults: Record<string, unknown>;
+  /** PEFT fields that encode/decode handle themselves (so the importer counts them as read). */
+  handles?: string[];
+  /** PEFT fields that are Python floats, written 0.0 rather than 0. */
+  floatFields?: string[];
   /** Our hyperparameters → PEFT's method fields (beyond the renames in the schema's x-peft). */
   encode?(hp: Hyperparameters, fields: Record<string, unknown>): void;
   /** PEFT's method fields → our hyperparameters (the inverse of encode). */
@@ -68,6 +76,11 @@ export interface MethodDefinition {
   hyperparameters: Record<string, HyperparameterSchema>;
   /** Rules between fields that a schema cannot say clearly. */
   crossCheck?(hp: Hyperparameters, context: CrossCheckContext): Diagnostic[];
+  /**
+   * Settles defaults that depend on what was written (OFT: writing r means no
+   * block size), after the schema has filled the rest. Runs only on valid input.
+   */
+  normalize?(hp: Hyperparameters, context: CrossCheckContext): void;
   /** Mapping to Hugging Face PEFT's adapter_config.json; absent when PEFT has no such method. */
   peft?: PeftCodec;
 }

@@ -7,9 +7,10 @@ import type { HyperparameterSchema, MethodDefinition } from "../methods/types.js
 import type { Lowered } from "./lower.js";
 import { modelSchema, trainSchema } from "./sections.js";
 import { suggest } from "./suggest.js";
+import { isPlainName } from "../selectors/glob.js";
 import type { SpanTable } from "./ir.js";
 
-export const ANNOTATIONS = ["x-peft", "x-peft-values", "x-per-target", "x-expects", "x-primary"];
+export const ANNOTATIONS = ["x-peft", "x-peft-values", "x-per-target", "x-peft-pattern", "x-expects", "x-primary"];
 
 export function createAjv(): Ajv {
   const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true, verbose: true });
@@ -69,6 +70,7 @@ export function validateLowered(lowered: Lowered): Diagnostic[] {
     const method = findMethod(adapter.method);
     if (!method) return;
     const at = `/adapters/${index}`;
+    const before = diagnostics.length;
     const adapterSpan = lowered.adapterSpans[index]!;
     const nameSpan = spans.value(`${at}/name`) ?? adapterSpan;
     check(compiled(`hp:${method.name}`, () => hyperparameterSchema(method)), adapter.hyperparameters, `${at}/hyperparameters`, method.name);
@@ -95,11 +97,20 @@ export function validateLowered(lowered: Lowered): Diagnostic[] {
     const context = {
       spanOf: (key: string) => spans.value(`${at}/hyperparameters/${key}`) ?? nameSpan,
       isSet: (key: string) => spans.hasValue(`${at}/hyperparameters/${key}`),
+      targetNames: () => {
+        const selectors = targets.flatMap((r) => r.selectors);
+        const names = selectors.flatMap((s) => (s.kind === "glob" && isPlainName(s.pattern) ? [s.pattern] : []));
+        return names.length === selectors.length ? names : undefined;
+      },
     };
     if (method.targets !== "none" && hp.layers_pattern != null && Array.isArray(hp.layers) && hp.layers.length === 0) {
       diagnostics.push(error("layers_pattern needs 'layers' (the layer indices it selects)", context.spanOf("layers_pattern")));
     }
-    if (diagnostics.length === 0) diagnostics.push(...(method.crossCheck?.(hp, context) ?? []));
+    if (diagnostics.length === before) {
+      const problems = method.crossCheck?.(hp, context) ?? [];
+      diagnostics.push(...problems);
+      if (problems.length === 0) method.normalize?.(hp, context);
+    }
   });
 
   ir.train.forEach((train, index) => {

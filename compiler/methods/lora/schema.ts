@@ -1,3 +1,4 @@
+import { biasFor, fanInFanOut } from "../fields.js";
 import type { HyperparameterSchema } from "../types.js";
 
 export const loraHyperparameters: Record<string, HyperparameterSchema> = {
@@ -8,6 +9,7 @@ export const loraHyperparameters: Record<string, HyperparameterSchema> = {
     default: 8,
     "x-peft": "r",
     "x-per-target": true,
+    "x-peft-pattern": "rank_pattern",
   },
   alpha: {
     description: "scaling numerator: the update is scaled by alpha/r (alpha/sqrt(r) with use_rslora)",
@@ -16,6 +18,7 @@ export const loraHyperparameters: Record<string, HyperparameterSchema> = {
     default: 8,
     "x-peft": "lora_alpha",
     "x-per-target": true,
+    "x-peft-pattern": "alpha_pattern",
   },
   dropout: {
     description: "dropout probability on the adapter's input during training",
@@ -38,22 +41,13 @@ export const loraHyperparameters: Record<string, HyperparameterSchema> = {
     "x-peft": "use_dora",
   },
   init: {
-    description: "initialization: default (A kaiming-uniform, B zero), gaussian (A ~ N(0, 1/r)), pissa (principal singular vectors), olora (QR)",
-    enum: ["default", "gaussian", "pissa", "olora"],
+    description:
+      "initialization: default (A kaiming-uniform, B zero), gaussian (A ~ N(0, 1/r)), pissa (principal singular vectors), olora (QR), random (B random too: the adapter starts non-zero)",
+    enum: ["default", "gaussian", "pissa", "olora", "random"],
     default: "default",
     "x-peft": "init_lora_weights",
-    "x-peft-values": { default: true, gaussian: "gaussian", pissa: "pissa", olora: "olora" },
+    "x-peft-values": { default: true, gaussian: "gaussian", pissa: "pissa", olora: "olora", random: false },
   },
-  bias: {
-    description: "which biases train: none, all (every bias in the model), lora_only (biases of adapted modules)",
-    enum: ["none", "all", "lora_only"],
-    default: "none",
-    "x-peft": "bias",
-  },
-  fan_in_fan_out: {
-    description: "the base weight is stored (in, out), as GPT-2's Conv1D; set automatically from the model",
-    type: "boolean",
-    default: false,
-    "x-peft": "fan_in_fan_out",
-  },
+  bias: biasFor("lora_only"),
+  fan_in_fan_out: fanInFanOut,
 };

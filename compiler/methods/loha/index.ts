@@ -1,0 +1,13 @@
+// LoHa (Hyeon-Woo et al. 2022): a Hadamard product of two low-rank products.
+import type { MethodDefinition } from "../types.js";
+import { lohaPeft } from "./peft.js";
+import { lohaHyperparameters } from "./schema.js";
+
+export const loha: MethodDefinition = {
+  name: "loha",
+  title: "LoHa",
+  summary: "update ((w1a·w1b) ⊙ (w2a·w2b))·alpha/r",
+  targets: "required",
+  hyperparameters: lohaHyperparameters,
+  peft: lohaPeft,
+};
