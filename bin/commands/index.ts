@@ -5,6 +5,7 @@ import { compile, EMIT_KINDS } from "./compile.js";
 import { doctor } from "./doctor.js";
 import { fmt } from "./fmt.js";
 import { importConfig } from "./import.js";
+import { inspect } from "./inspect.js";
 
 /** Adds every subcommand; `setExit` receives each command's exit code. */
 export function registerCommands(program: Command, io: Io, setExit: (code: number) => void): void {
@@ -32,6 +33,13 @@ export function registerCommands(program: Command, io: Io, setExit: (code: numbe
     .option("-o, --output <dir>", "the bundle directory to write")
     .option("--adapter <name>", "the adapter to emit, when the spec has several")
     .action((file: string, options) => setExit(compile(io, file, options)));
+
+  program
+    .command("inspect")
+    .description("show what a spec asks for: each adapter's settings (and where they came from) and its rules")
+    .argument("<spec>", "a .peft file")
+    .option("--json", "print the spec IR as JSON")
+    .action((file: string, options) => setExit(inspect(io, file, options)));
 
   program
     .command("import")
