@@ -6,6 +6,11 @@ export interface Io {
   isTty: boolean;
 }
 
+/** Whether stderr is a terminal, also when the launcher pipes it through its filter. */
+export function stderrIsTty(): boolean {
+  return Boolean(process.stderr.isTTY) || process.env.PEFTC_STDERR_TTY === "1";
+}
+
 export const processIo: Io = {
   out: (line) => void process.stdout.write(line + "\n"),
   err: (line) => void process.stderr.write(line + "\n"),

@@ -1,52 +1,43 @@
 #!/usr/bin/env node
-// The peftc command line: parses arguments and calls the library. Exit codes:
-// 0 success, 1 a user error (bad spec, bad model, bad data), 2 a bad command line.
-import { Command, CommanderError } from "commander";
-import { UserError } from "../compiler/errors.js";
-import { releaseDevice } from "../runtime/device.js";
-import { processIo } from "./io.js";
-import { registerCommands } from "./commands/index.js";
-import { ReportedError } from "./commands/spec.js";
+// Launcher. Dawn prints driver notices straight to the process's stderr from
+// native code ("maxDynamicUniformBuffersPerPipelineLayout artificially
+// reduced ..."), which JavaScript cannot intercept in-process. Commands that
+// touch the GPU therefore run in a child whose stderr passes through a filter;
+// the rest run here directly.
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 
-const VERSION = "0.1.0";
+const GPU_COMMANDS = new Set(["doctor", "train", "eval", "merge", "combine", "generate"]);
+const NATIVE_NOISE = [
+  /^Warning: max\w+ artificially reduced from \d+ to \d+/,
+  /^Warning: Couldn't load Vulkan/,
+  /^\s+at operator\(\) \(.*\.cpp:\d+\)$/,
+  /^MESA: error: XDG_RUNTIME_DIR/,
+];
 
-async function main(argv: string[]): Promise<number> {
-  let exitCode = 0;
-  const program = new Command("peftc")
-    .description("compile and run parameter-efficient fine-tuning specs on WebGPU")
-    .version(VERSION)
-    .showHelpAfterError("(run with --help for usage)")
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  registerCommands(program, processIo, (code) => (exitCode = code));
-  try {
-    await program.parseAsync(argv, { from: "user" });
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      // --help and --version end in a CommanderError with exit code 0.
-      return error.exitCode === 0 ? 0 : 2;
-    }
-    throw error;
-  }
-  return exitCode;
-}
-
-main(process.argv.slice(2))
-  .catch((error: unknown) => {
-    if (error instanceof ReportedError) return 1;
-    if (error instanceof UserError) {
-      process.stderr.write(`peftc: error: ${error.message}\n`);
-      if (error.hint) process.stderr.write(`  hint: ${error.hint}\n`);
-      return 1;
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`peftc: internal error: ${message}\n`);
-    if (process.env.PEFTC_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-    else process.stderr.write("  this is a bug in peftc; PEFTC_DEBUG=1 shows the stack trace\n");
-    return 1;
-  })
-  .then(async (code) => {
-    // dawn-node keeps Node alive while a device exists: release it, then exit.
-    await releaseDevice();
-    process.exit(code);
+const command = process.argv[2];
+if (command && GPU_COMMANDS.has(command) && !process.env.PEFTC_CHILD) {
+  const child = spawn(process.execPath, [fileURLToPath(new URL("./cli.js", import.meta.url)), ...process.argv.slice(2)], {
+    stdio: ["inherit", "inherit", "pipe"],
+    env: { ...process.env, PEFTC_CHILD: "1", ...(process.stderr.isTTY ? { PEFTC_STDERR_TTY: "1" } : {}) },
   });
+  const lines = createInterface({ input: child.stderr! });
+  lines.on("line", (line) => {
+    if (!NATIVE_NOISE.some((noise) => noise.test(line))) process.stderr.write(line + "\n");
+  });
+  // Ctrl-C reaches the child through the terminal; the launcher waits for it.
+  process.on("SIGINT", () => {});
+  process.on("SIGTERM", () => child.kill("SIGTERM"));
+  child.on("close", (code, signal) => {
+    lines.close();
+    if (signal) {
+      // Die the way the child died, so that the caller sees the same signal.
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+    }
+    process.exitCode = code ?? 1;
+  });
+} else {
+  await import("./cli.js");
+}

@@ -1,6 +1,6 @@
 import pc from "picocolors";
 import { LineIndex, renderDiagnostic, type Diagnostic, type SourceFile } from "../../grammar/diagnostics.js";
-import type { Io } from "../io.js";
+import { stderrIsTty, type Io } from "../io.js";
 
 // Binary garbage can produce an error per byte; past this many, stop listing.
 const MAX_SHOWN = 50;
@@ -8,7 +8,7 @@ const MAX_SHOWN = 50;
 /** Prints diagnostics to stderr, coloured on a terminal. */
 export function printDiagnostics(io: Io, source: SourceFile, diagnostics: readonly Diagnostic[]): void {
   const index = new LineIndex(source.text);
-  const colour = Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
+  const colour = stderrIsTty() && !process.env.NO_COLOR;
   for (const d of diagnostics.slice(0, MAX_SHOWN)) {
     let text = renderDiagnostic(d, source, index);
     if (colour) {
