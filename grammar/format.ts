@@ -39,9 +39,13 @@ function emitWithBlock(out: string[], head: string, block: Block, owner: Stateme
     out.push(withTrailing(`${indent}${head} ${inline}`, owner));
     return;
   }
-  if (block.items.length === 0 && block.dangling.length === 0 && !block.openComment) {
-    out.push(withTrailing(`${indent}${head} {}`, owner));
-    return;
+  if (block.items.length === 0 && block.dangling.length === 0) {
+    // An empty block's comment reads back as the opening line's: print it there.
+    const comment = block.openComment && !owner.trailing ? `  ${block.openComment.text}` : "";
+    if (!block.openComment || comment) {
+      out.push(withTrailing(`${indent}${head} {}${comment}`, owner));
+      return;
+    }
   }
   out.push(`${indent}${head} {${block.openComment ? `  ${block.openComment.text}` : ""}`);
   const inner = indent + INDENT;

@@ -77,6 +77,14 @@ function attach(container: Container, comments: Comment[], text: string): void {
       continue;
     }
     if (before && !before.trailing && sameLine(text, before.span.end, comment.span.start)) {
+      // An adapter or train block written on one line always expands when
+      // formatted: its comment belongs with the opening line, not after '}'.
+      if ((before.kind === "adapter" || before.kind === "train") && !before.body.openComment
+        && sameLine(text, before.span.start, comment.span.start)) {
+        before.body.openComment = comment;
+        previousEnd = comment.span.end;
+        continue;
+      }
       before.trailing = comment;
       previousEnd = comment.span.end;
       continue;

@@ -62,10 +62,10 @@ test("fmt writes the canonical layout and keeps comments", () => {
   assert.fixture(format(parsed.ast!), canonical);
 });
 
-test("a comment on a one-line block moves to the opening line when the block expands", () => {
-  const text = "peft 1\nadapter a: lora { target \"q\" }  # why\n";
+test("a comment on a one-line adapter moves to the opening line when the block expands", () => {
+  const text = "peft 1\nadapter a: lora { target \"q\" }  # why\nadapter b: lora {\n  target \"k\"\n}  # end of b\n";
   const once = format(parse(text).ast!);
-  assert.fixture(once, "peft 1\n\nadapter a: lora {\n  target \"q\"\n}  # why\n");
+  assert.fixture(once, "peft 1\n\nadapter a: lora {  # why\n  target \"q\"\n}\n\nadapter b: lora {\n  target \"k\"\n}  # end of b\n");
   assert.fixture(format(parse(once).ast!), once);
 });
 

@@ -9,7 +9,7 @@ import { tokenize } from "../../grammar/lexer.js";
 import { analyzeSpec } from "../../compiler/spec/analyze.js";
 import { mutate, mutation, specText } from "../helpers/spec-arbitrary.js";
 
-const RUNS = 300;
+const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);
 
 /** The AST's meaning: no spans, no comments, no layout. */
 function meaning(node: unknown): unknown {
