@@ -2,6 +2,7 @@
 // comes from its folder through this interface; nothing else names a method.
 import type { Diagnostic } from "../../grammar/diagnostics.js";
 import type { Span } from "../../grammar/ast.js";
+import type { ArchitectureConfig, ModuleKind } from "../models/types.js";
 
 /**
  * A JSON Schema for one hyperparameter, with peftc's own annotations:
@@ -65,6 +66,47 @@ export interface PeftCodec {
   decode?(config: Record<string, unknown>, hp: Hyperparameters, warn: (message: string) => void): void;
 }
 
+/** What a method sees of a module it adapts. */
+export interface ModuleShape {
+  path: string;
+  kind: ModuleKind;
+  inFeatures: number;
+  outFeatures: number;
+  hasBias: boolean;
+}
+
+/** One tensor a method adds: trained, or frozen beside the trained ones. */
+export interface MethodTensor {
+  /** Under the module: "lora_A.weight" (the key is base_model.model.<module>.<name>); for shared and prompt tensors, the full key. */
+  name: string;
+  shape: number[];
+  /** How it starts, in words: "zeros", "kaiming_uniform(a=√5)", "normal(0, 0.02)". */
+  init: string;
+  trainable: boolean;
+  /** Counted in PEFT's "all params" (buffers are not). */
+  parameter: boolean;
+  /** Written to adapter_model.safetensors under its key. */
+  saved: boolean;
+}
+
+export interface Adaptation {
+  /** Module kinds the method can adapt. */
+  kinds: ModuleKind[];
+  /** The tensors added to one module, or why the module cannot take this method. */
+  tensors(module: ModuleShape, hp: Hyperparameters): MethodTensor[] | string;
+  /** The factor the update is multiplied by, where the method has one. */
+  scaling?(hp: Hyperparameters): number;
+  /** Tensors shared by all adapted modules (VeRA's projections), with full keys. */
+  shared?(modules: ModuleShape[], hp: Hyperparameters): MethodTensor[];
+}
+
+export interface InputAttachment {
+  /** The tensors of a method that attaches to the model's input (prompt methods), with full keys. */
+  tensors(model: ArchitectureConfig, hp: Hyperparameters): MethodTensor[] | string;
+  /** Extra tokens every sequence carries (virtual tokens), for the memory estimate. */
+  virtualTokens(hp: Hyperparameters): number;
+}
+
 export interface MethodDefinition {
   /** The name used in specs: `adapter chat: lora { ... }`. */
   name: string;
@@ -83,4 +125,8 @@ export interface MethodDefinition {
   normalize?(hp: Hyperparameters, context: CrossCheckContext): void;
   /** Mapping to Hugging Face PEFT's adapter_config.json; absent when PEFT has no such method. */
   peft?: PeftCodec;
+  /** How the method adds tensors to the modules it targets. */
+  adapt?: Adaptation;
+  /** How a method without targets attaches to the model's input. */
+  input?: InputAttachment;
 }

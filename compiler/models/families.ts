@@ -1,16 +1,18 @@
-// The model families peftc knows, by the name a spec uses and the Hugging Face
-// model_type values each one reads.
-export interface FamilyName {
-  name: string;
-  modelTypes: string[];
-}
+// The model families peftc knows: one line each. A family's knowledge lives in its file.
+import type { ModelFamily } from "./family.js";
+import { gpt2Family } from "./gpt2.js";
+import { llamaFamily } from "./llama.js";
 
-export const MODEL_FAMILIES: FamilyName[] = [
-  { name: "llama", modelTypes: ["llama", "mistral", "qwen2"] },
-  { name: "gpt2", modelTypes: ["gpt2"] },
+export const MODEL_FAMILIES: ModelFamily[] = [
+  llamaFamily,
+  gpt2Family,
 ];
 
 /** Names a spec may write after `model`: families, their model types, and `auto`. */
 export function familyNames(): string[] {
   return ["auto", ...new Set(MODEL_FAMILIES.flatMap((f) => [f.name, ...f.modelTypes]))];
+}
+
+export function familyForModelType(modelType: string): ModelFamily | undefined {
+  return MODEL_FAMILIES.find((f) => f.modelTypes.includes(modelType));
 }

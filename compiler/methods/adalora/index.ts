@@ -4,6 +4,7 @@ import { error, type Diagnostic } from "../../../grammar/diagnostics.js";
 import type { MethodDefinition } from "../types.js";
 import { adaloraPeft } from "./peft.js";
 import { adaloraHyperparameters } from "./schema.js";
+import { adaloraAdaptation } from "./tensors.js";
 
 export const adalora: MethodDefinition = {
   name: "adalora",
@@ -30,4 +31,5 @@ export const adalora: MethodDefinition = {
     return problems;
   },
   peft: adaloraPeft,
+  adapt: adaloraAdaptation,
 };

@@ -7,4 +7,11 @@ export const bitfit: MethodDefinition = {
   summary: "trains the biases of the selected modules (every module with a bias when no target is given)",
   targets: "optional",
   hyperparameters: {},
+  adapt: {
+    kinds: ["linear", "conv1d", "embedding", "norm"],
+    tensors: (m) =>
+      m.hasBias
+        ? [{ name: "bias", shape: [m.outFeatures], init: "the base model's", trainable: true, parameter: false, saved: true }]
+        : "has no bias to train",
+  },
 };

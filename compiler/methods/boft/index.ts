@@ -3,6 +3,7 @@ import { error } from "../../../grammar/diagnostics.js";
 import type { MethodDefinition } from "../types.js";
 import { boftPeft } from "./peft.js";
 import { boftHyperparameters } from "./schema.js";
+import { boftAdaptation } from "./tensors.js";
 
 export const boft: MethodDefinition = {
   name: "boft",
@@ -25,4 +26,5 @@ export const boft: MethodDefinition = {
     if (context.isSet("block_num") && !context.isSet("block_size")) hp.block_size = 0;
   },
   peft: boftPeft,
+  adapt: boftAdaptation,
 };

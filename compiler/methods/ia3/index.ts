@@ -4,6 +4,7 @@ import { isPlainName } from "../../selectors/glob.js";
 import type { MethodDefinition } from "../types.js";
 import { ia3Peft } from "./peft.js";
 import { ia3Hyperparameters } from "./schema.js";
+import { ia3Adaptation } from "./tensors.js";
 
 export const ia3: MethodDefinition = {
   name: "ia3",
@@ -23,4 +24,5 @@ export const ia3: MethodDefinition = {
       context.spanOf("feedforward"), `add it to a target rule: target "${n}"`));
   },
   peft: ia3Peft,
+  adapt: ia3Adaptation,
 };

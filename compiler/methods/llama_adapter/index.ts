@@ -2,6 +2,7 @@
 import type { MethodDefinition } from "../types.js";
 import { llamaAdapterPeft } from "./peft.js";
 import { llamaAdapterHyperparameters } from "./schema.js";
+import { llamaAdapterInput } from "./tensors.js";
 
 export const llamaAdapter: MethodDefinition = {
   name: "llama_adapter",
@@ -10,4 +11,5 @@ export const llamaAdapter: MethodDefinition = {
   targets: "none",
   hyperparameters: llamaAdapterHyperparameters,
   peft: llamaAdapterPeft,
+  input: llamaAdapterInput,
 };

@@ -9,4 +9,12 @@ export const lnTuning: MethodDefinition = {
   targets: "optional",
   hyperparameters: {},
   peft: lnTuningPeft,
+  adapt: {
+    kinds: ["norm"],
+    // PEFT trains a copy of each norm layer beside the frozen original.
+    tensors: (m) => [
+      { name: "ln_tuning_layers.weight", shape: [m.outFeatures], init: "a copy of the norm's", trainable: true, parameter: true, saved: true },
+      ...(m.hasBias ? [{ name: "ln_tuning_layers.bias", shape: [m.outFeatures], init: "a copy of the norm's", trainable: true, parameter: true, saved: true }] : []),
+    ],
+  },
 };

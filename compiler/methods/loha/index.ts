@@ -2,6 +2,7 @@
 import type { MethodDefinition } from "../types.js";
 import { lohaPeft } from "./peft.js";
 import { lohaHyperparameters } from "./schema.js";
+import { lohaAdaptation } from "./tensors.js";
 
 export const loha: MethodDefinition = {
   name: "loha",
@@ -10,4 +11,5 @@ export const loha: MethodDefinition = {
   targets: "required",
   hyperparameters: lohaHyperparameters,
   peft: lohaPeft,
+  adapt: lohaAdaptation,
 };

@@ -3,6 +3,7 @@ import { error } from "../../../grammar/diagnostics.js";
 import type { MethodDefinition } from "../types.js";
 import { lokrPeft } from "./peft.js";
 import { lokrHyperparameters } from "./schema.js";
+import { lokrAdaptation } from "./tensors.js";
 
 export const lokr: MethodDefinition = {
   name: "lokr",
@@ -17,4 +18,5 @@ export const lokr: MethodDefinition = {
     return [];
   },
   peft: lokrPeft,
+  adapt: lokrAdaptation,
 };

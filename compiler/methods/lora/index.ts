@@ -2,6 +2,7 @@
 import type { MethodDefinition } from "../types.js";
 import { loraPeft } from "./peft.js";
 import { loraHyperparameters } from "./schema.js";
+import { loraAdaptation } from "./tensors.js";
 
 export const lora: MethodDefinition = {
   name: "lora",
@@ -10,4 +11,5 @@ export const lora: MethodDefinition = {
   targets: "required",
   hyperparameters: loraHyperparameters,
   peft: loraPeft,
+  adapt: loraAdaptation,
 };

@@ -3,6 +3,7 @@ import { error } from "../../../grammar/diagnostics.js";
 import type { MethodDefinition } from "../types.js";
 import { oftPeft } from "./peft.js";
 import { oftHyperparameters } from "./schema.js";
+import { oftAdaptation } from "./tensors.js";
 
 export const oft: MethodDefinition = {
   name: "oft",
@@ -26,4 +27,5 @@ export const oft: MethodDefinition = {
     if (context.isSet("r") && !context.isSet("block_size")) hp.block_size = 0;
   },
   peft: oftPeft,
+  adapt: oftAdaptation,
 };

@@ -2,6 +2,7 @@
 import type { MethodDefinition } from "../types.js";
 import { pTuningPeft } from "./peft.js";
 import { pTuningHyperparameters } from "./schema.js";
+import { pTuningInput } from "./tensors.js";
 
 export const pTuning: MethodDefinition = {
   name: "p_tuning",
@@ -10,4 +11,5 @@ export const pTuning: MethodDefinition = {
   targets: "none",
   hyperparameters: pTuningHyperparameters,
   peft: pTuningPeft,
+  input: pTuningInput,
 };

@@ -2,6 +2,7 @@
 import type { MethodDefinition } from "../types.js";
 import { prefixTuningPeft } from "./peft.js";
 import { prefixTuningHyperparameters } from "./schema.js";
+import { prefixTuningInput } from "./tensors.js";
 
 export const prefixTuning: MethodDefinition = {
   name: "prefix_tuning",
@@ -10,4 +11,5 @@ export const prefixTuning: MethodDefinition = {
   targets: "none",
   hyperparameters: prefixTuningHyperparameters,
   peft: prefixTuningPeft,
+  input: prefixTuningInput,
 };

@@ -2,6 +2,7 @@
 import type { MethodDefinition } from "../types.js";
 import { promptTuningPeft } from "./peft.js";
 import { promptTuningHyperparameters } from "./schema.js";
+import { promptTuningInput } from "./tensors.js";
 
 export const promptTuning: MethodDefinition = {
   name: "prompt_tuning",
@@ -10,4 +11,5 @@ export const promptTuning: MethodDefinition = {
   targets: "none",
   hyperparameters: promptTuningHyperparameters,
   peft: promptTuningPeft,
+  input: promptTuningInput,
 };

@@ -2,6 +2,7 @@
 import type { MethodDefinition } from "../types.js";
 import { veraPeft } from "./peft.js";
 import { veraHyperparameters } from "./schema.js";
+import { veraAdaptation } from "./tensors.js";
 
 export const vera: MethodDefinition = {
   name: "vera",
@@ -10,4 +11,5 @@ export const vera: MethodDefinition = {
   targets: "required",
   hyperparameters: veraHyperparameters,
   peft: veraPeft,
+  adapt: veraAdaptation,
 };
