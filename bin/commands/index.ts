@@ -1,11 +1,18 @@
-import { Option, type Command } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
 import type { Io } from "../io.js";
 import { check } from "./check.js";
 import { compile, EMIT_KINDS } from "./compile.js";
+import { diffCommand } from "./diff.js";
 import { doctor } from "./doctor.js";
 import { fmt } from "./fmt.js";
 import { importConfig } from "./import.js";
 import { inspect } from "./inspect.js";
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a positive integer");
+  return n;
+}
 
 /** Adds every subcommand; `setExit` receives each command's exit code. */
 export function registerCommands(program: Command, io: Io, setExit: (code: number) => void): void {
@@ -36,10 +43,25 @@ export function registerCommands(program: Command, io: Io, setExit: (code: numbe
 
   program
     .command("inspect")
-    .description("show what a spec asks for: each adapter's settings (and where they came from) and its rules")
+    .description("show a spec's adapter plan against its model (or, without a model, the spec's settings and rules)")
     .argument("<spec>", "a .peft file")
-    .option("--json", "print the spec IR as JSON")
+    .option("--model <dir>", "the Hugging Face model directory (default: the spec's model path)")
+    .option("--json", "print the plan (or, without a model, the spec IR) as JSON")
+    .option("--explain <module>", "the rules and settings behind one module")
+    .option("--svg <file>", "write a heatmap of trainable parameters (blocks × module roles)")
+    .option("--batch <n>", "batch size for the memory estimate (default: the train block's, or 8)", positiveInt)
+    .option("--seq-len <n>", "sequence length for the memory estimate (default: the train block's, or 256)", positiveInt)
     .action((file: string, options) => setExit(inspect(io, file, options)));
+
+  program
+    .command("diff")
+    .description("compare two specs, bundles or PEFT adapter directories")
+    .argument("<a>", "a .peft spec, a bundle directory or a PEFT adapter directory")
+    .argument("<b>", "the same kinds")
+    .option("--model <dir>", "resolve specs and adapters against this model directory")
+    .option("--json", "print the differences as JSON")
+    .option("--exit-code", "exit 1 when they differ (as git diff --exit-code)")
+    .action((a: string, b: string, options) => setExit(diffCommand(io, a, b, options)));
 
   program
     .command("import")

@@ -1,21 +1,65 @@
+import { hasErrors, LineIndex } from "../../grammar/diagnostics.js";
+import { UserError } from "../../compiler/errors.js";
 import { findMethod, hyperparametersOf } from "../../compiler/methods/registry.js";
+import { explainModule } from "../../compiler/report/explain.js";
+import { thousands } from "../../compiler/report/format.js";
+import { heatmapSvg } from "../../compiler/report/heatmap.js";
+import { memoryLines, modelLine, moduleTable } from "../../compiler/report/plan-report.js";
+import { modelDirOf, resolveSpec } from "../../compiler/resolve/resolve-spec.js";
 import type { AdapterIR, SelectorIR, SpanTable, SpecIR } from "../../compiler/spec/ir.js";
+import { writeFileAtomic } from "../../runtime/files/atomic.js";
 import type { Io } from "../io.js";
+import { printDiagnostics } from "./report.js";
+import { loadValidSpec, ReportedError } from "./spec.js";
 import { compactTable, renderTable } from "./table.js";
-import { loadValidSpec } from "./spec.js";
 
 export interface InspectOptions {
   json?: boolean;
+  model?: string;
+  explain?: string;
+  svg?: string;
+  batch?: number;
+  seqLen?: number;
 }
 
-/** What a spec asks for, before it meets a model: each adapter's settings and rules. */
+/**
+ * A spec's adapter plan against its model: modules, ranks, tensors, counts,
+ * PEFT's line and the memory estimate. Without a model it shows the spec alone.
+ */
 export function inspect(io: Io, file: string, options: InspectOptions): number {
   const spec = loadValidSpec(io, file);
-  if (options.json) {
-    io.out(JSON.stringify(spec.ir, null, 2));
+  if (!modelDirOf(spec, options.model)) {
+    if (options.explain || options.svg) throw new UserError("--explain and --svg need a model: add a model path to the spec or pass --model DIR");
+    io.out(options.json ? JSON.stringify(spec.ir, null, 2) : describeSpec(spec.ir, spec.spans, file));
     return 0;
   }
-  io.out(describeSpec(spec.ir, spec.spans, file));
+  const resolved = resolveSpec(spec, { modelDir: options.model, batch: options.batch, seqLen: options.seqLen });
+  printDiagnostics(io, spec.source, resolved.diagnostics);
+  if (hasErrors(resolved.diagnostics) || !resolved.plan || !resolved.model) throw new ReportedError();
+  const { plan, model } = resolved;
+  if (options.svg) {
+    writeFileAtomic(options.svg, heatmapSvg(plan, model.tree, `${file} on ${resolved.modelDir}`));
+    io.err(`wrote ${options.svg}`);
+  }
+  if (options.explain) {
+    io.out(explainModule(spec.ir, plan, model.tree, options.explain, spec.spans, new LineIndex(spec.source.text)).join("\n"));
+    return 0;
+  }
+  if (options.json) {
+    io.out(JSON.stringify(plan, null, 2));
+    return 0;
+  }
+  const out: string[] = [modelLine(plan, resolved.modelDir!)];
+  for (const adapter of plan.adapters) {
+    const table = moduleTable(adapter);
+    const rendered = compactTable(table.head, table.align);
+    for (const row of table.rows) rendered.push(row);
+    out.push("", `adapter ${adapter.name}: ${adapter.method}, ${adapter.modules.length} module${adapter.modules.length === 1 ? "" : "s"}, ${thousands(adapter.trainable)} trainable`);
+    out.push(renderTable(rendered), adapter.peftLine);
+  }
+  if (plan.adapters.length > 1) out.push("", `all adapters: ${plan.totals.peftLine}`);
+  out.push("", ...memoryLines(plan));
+  io.out(out.join("\n"));
   return 0;
 }
 

@@ -92,6 +92,11 @@ export interface MethodTensor {
 export interface Adaptation {
   /** Module kinds the method can adapt. */
   kinds: ModuleKind[];
+  /**
+   * Settings PEFT changes for a module before building it (OFT moves a block
+   * size that does not divide the layer to the nearest divisor), with the warning to show.
+   */
+  adjust?(module: ModuleShape, hp: Hyperparameters): { set: Hyperparameters; warning: string } | undefined;
   /** The tensors added to one module, or why the module cannot take this method. */
   tensors(module: ModuleShape, hp: Hyperparameters): MethodTensor[] | string;
   /** The factor the update is multiplied by, where the method has one. */

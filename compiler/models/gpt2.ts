@@ -35,6 +35,8 @@ export const gpt2Family: ModelFamily = {
       attentionBias: "all",
       mlpBias: true,
       activation: typeof json.activation_function === "string" ? json.activation_function : "gelu_new",
+      blockPrefix: "transformer.h",
+      attentionName: "attn",
       bosTokenId: tokenId(json, "bos_token_id"),
       eosTokenId: tokenId(json, "eos_token_id"),
     };

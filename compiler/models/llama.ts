@@ -40,6 +40,8 @@ export const llamaFamily: ModelFamily = {
       ropeTheta: configNumber(json, file, "rope_theta", 10000),
       tiedEmbeddings: json.tie_word_embeddings === true,
       activation: typeof json.hidden_act === "string" ? json.hidden_act : "silu",
+      blockPrefix: "model.layers",
+      attentionName: "self_attn",
       bosTokenId: tokenId(json, "bos_token_id"),
       eosTokenId: tokenId(json, "eos_token_id"),
       // Qwen2 always has q/k/v biases; Llama and Mistral have all four when attention_bias is set.

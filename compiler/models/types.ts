@@ -49,6 +49,9 @@ export interface ArchitectureConfig {
   attentionBias: "none" | "qkv" | "all";
   mlpBias: boolean;
   activation: string;
+  /** Where block i's attention module lives: `${blockPrefix}.${i}.${attentionName}`. */
+  blockPrefix: string;
+  attentionName: string;
   bosTokenId: number | null;
   eosTokenId: number | null;
 }

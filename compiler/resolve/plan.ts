@@ -2,7 +2,7 @@
 // settings and tensors (PEFT key, shape, init), totals counted as PEFT counts
 // them, and a training memory estimate.
 import { createHash } from "node:crypto";
-import { error, type Diagnostic, type LineIndex } from "../../grammar/diagnostics.js";
+import { error, warning, type Diagnostic, type LineIndex } from "../../grammar/diagnostics.js";
 import { findMethod } from "../methods/registry.js";
 import type { MethodDefinition, MethodTensor, ModuleShape } from "../methods/types.js";
 import type { ModelTree, ModuleNode } from "../models/types.js";
@@ -11,6 +11,7 @@ import type { AdapterIR, SpanTable, SpecIR } from "../spec/ir.js";
 import { peftLine } from "./peft-line.js";
 import { PLAN_VERSION, type MemoryEstimate, type Plan, type PlanAdapter, type PlanModule, type PlanTensor } from "./plan-types.js";
 import { selectModules } from "./select.js";
+import { planProblems } from "./plan-schema.js";
 
 export interface PlanOptions {
   /** For the memory estimate; the spec's train block (or 8 × 256) when absent. */
@@ -69,7 +70,10 @@ export function buildPlan(ir: SpecIR, tree: ModelTree, options: PlanOptions = {}
   };
   const fingerprint = `sha256:${createHash("sha256").update(JSON.stringify(body)).digest("hex")}`;
   const { plan: version, ...rest } = body;
-  return { plan: { plan: version, fingerprint, ...rest }, diagnostics };
+  const plan: Plan = { plan: version, fingerprint, ...rest };
+  const problems = planProblems(plan);
+  if (problems.length > 0) throw new Error(`the planner made an invalid plan: ${problems.join("; ")}`);
+  return { plan, diagnostics };
 }
 
 function planAdapter(
@@ -92,6 +96,12 @@ function planAdapter(
     if (selection.diagnostics.some((d) => d.severity === "error")) return undefined;
     for (const selected of selection.modules) {
       const m = selected.module;
+      const adjusted = method.adapt?.adjust?.(shapeOf(m), selected.hyperparameters);
+      if (adjusted) {
+        Object.assign(selected.hyperparameters, adjusted.set);
+        const rule = selected.rules[0];
+        diagnostics.push(warning(`${m.path}: ${adjusted.warning}`, rule !== undefined ? spanOf(`${at}/rules/${rule}`) : spanOf(`${at}/name`)));
+      }
       const tensors = moduleTensors(method, m, selected.hyperparameters);
       if (typeof tensors === "string") {
         const rule = selected.rules[0];

@@ -54,11 +54,14 @@ export function selectorMatcher(selector: SelectorIR): (m: ModuleNode) => boolea
   }
 }
 
-/** PEFT's layers_to_transform test: the layer index is read from the module's path. */
+/**
+ * PEFT's layers_to_transform test (0.21): the layer index is the first number
+ * segment after a named segment, or the one after `layers_pattern`.
+ */
 export function layerIndexOf(path: string, layersPattern: string | null): number | undefined {
   const match = layersPattern
-    ? new RegExp(`^.*\\.${layersPattern}\\.(\\d+)\\.`).exec(path)
-    : /^.*\.[^.]*\.(\d+)\./.exec(path);
+    ? new RegExp(`^(?:|.*?\\.)${layersPattern}\\.(\\d+)\\.`).exec(path)
+    : /^.*?\.[^.]*\.(\d+)\./.exec(path);
   return match ? Number(match[1]) : undefined;
 }
 
@@ -174,9 +177,13 @@ function describe(selector: SelectorIR): string {
   return "all_linear";
 }
 
-/** True when a selector names layer numbers itself, so matching only some layers is intended. */
+/**
+ * True when a glob names layers itself ([0..3] or a number), so matching only
+ * some blocks is what it says. Regexes get no such pass: `layers\.[0-9]\.`
+ * silently missing layers 10 and up is the mistake this warning is for.
+ */
 function mentionsLayers(selectors: SelectorIR[]): boolean {
-  return selectors.some((s) => (s.kind === "glob" ? /\[|(^|\.)\d+(\.|$)/.test(s.pattern) : s.kind === "regex" && /\d|\\d/.test(s.pattern)));
+  return selectors.some((s) => s.kind === "glob" && /\[|(^|\.)\d+(\.|$)/.test(s.pattern));
 }
 
 /** A warning when a rule adapts a role in some repeated blocks but not in others. */

@@ -3,16 +3,13 @@ import { trained } from "../tensor.js";
 
 export const llamaAdapterInput: InputAttachment = {
   tensors(model, hp) {
-    if (!["llama", "mistral"].includes(model.modelType)) {
-      return `LLaMA-Adapter works on Llama and Mistral models, not ${model.modelType}`;
-    }
     const layers = hp.adapter_layers as number;
     if (layers > model.layers) return `adapter_layers = ${layers} is more than the model's ${model.layers} layers`;
-    const attention = (hp.attention as string | null) ?? "self_attn";
+    const attention = (hp.attention as string | null) ?? model.attentionName;
     const tensors: MethodTensor[] = [];
     // The top layers: the prompt attends where the model's highest representations are.
     for (let l = model.layers - layers; l < model.layers; l++) {
-      const path = `base_model.model.model.layers.${l}.${attention}`;
+      const path = `base_model.model.${model.blockPrefix}.${l}.${attention}`;
       tensors.push(trained(`${path}.adaption_prompt`, [1, hp.adapter_len as number, model.hiddenSize], "normal(0, 1)"));
       tensors.push(trained(`${path}.adaption_gate`, [1], "zeros"));
     }

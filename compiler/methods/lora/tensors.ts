@@ -1,4 +1,4 @@
-import type { Adaptation, Hyperparameters } from "../types.js";
+import type { Adaptation, Hyperparameters, MethodTensor, ModuleShape } from "../types.js";
 import { KAIMING, trained } from "../tensor.js";
 
 function initOfA(hp: Hyperparameters): string {
@@ -27,9 +27,29 @@ function initOfB(hp: Hyperparameters): string {
   }
 }
 
+// PEFT saves the base weights of adapted layers with these names beside the
+// adapter (save_embedding_layers="auto"), in case the vocabulary was resized.
+const EMBEDDING_LAYER_NAMES = ["embed_tokens", "lm_head"];
+
+function savedBaseWeight(m: ModuleShape): MethodTensor[] {
+  if (!EMBEDDING_LAYER_NAMES.includes(m.path.split(".").pop()!)) return [];
+  const shape = m.kind === "embedding" ? [m.inFeatures, m.outFeatures] : [m.outFeatures, m.inFeatures];
+  return [{ name: "base_layer.weight", shape, init: "the base model's", trainable: false, parameter: false, saved: true }];
+}
+
 export const loraAdaptation: Adaptation = {
   kinds: ["linear", "conv1d", "embedding"],
   tensors(m, hp) {
+    return [...loraTensors(m, hp), ...savedBaseWeight(m)];
+  },
+  scaling(hp) {
+    const alpha = hp.alpha as number;
+    const r = hp.r as number;
+    return hp.use_rslora ? alpha / Math.sqrt(r) : alpha / r;
+  },
+};
+
+function loraTensors(m: ModuleShape, hp: Hyperparameters): MethodTensor[] {
     const r = hp.r as number;
     if (m.kind === "embedding") {
       // PEFT reverses the roles for embeddings: A starts at zero, B is normal.
@@ -43,10 +63,4 @@ export const loraAdaptation: Adaptation = {
     const tensors = [trained("lora_A.weight", [r, m.inFeatures], initOfA(hp)), trained("lora_B.weight", [m.outFeatures, r], initOfB(hp))];
     if (hp.use_dora) tensors.push(trained("lora_magnitude_vector", [m.outFeatures], "row norms of W + s·B·A"));
     return tensors;
-  },
-  scaling(hp) {
-    const alpha = hp.alpha as number;
-    const r = hp.r as number;
-    return hp.use_rslora ? alpha / Math.sqrt(r) : alpha / r;
-  },
-};
+}
