@@ -5,7 +5,8 @@
 #   2. a WebGPU adapter: when dawn-node finds none on Debian 12, Mesa's software
 #      Vulkan driver (lavapipe) from bookworm-backports, since Dawn refuses the
 #      Mesa 22 that bookworm ships; elsewhere, a message saying what to install;
-#   3. the main job on the example specs.
+#   3. the main job: tiny example models, and the example specs checked and
+#      resolved against them.
 #
 # Safe to run again: each step is skipped when it is already done.
 set -euo pipefail
@@ -102,9 +103,11 @@ ensure_webgpu_adapter() {
 }
 
 run_example() {
+  step "example: tiny Hugging Face models in models/ (made by tests/fixtures)"
+  node dist/tests/fixtures/make-models.js models
   step "example: check the specs in specs/examples"
   peftc check specs/examples/*.peft
-  step "example: inspect specs/examples/lora.peft"
+  step "example: the plan of specs/examples/lora.peft against models/tiny-llama"
   peftc inspect specs/examples/lora.peft
 }
 

@@ -39,7 +39,8 @@ export function methodReference(): string {
     out.push(`${method.summary[0]!.toUpperCase()}${method.summary.slice(1)}.`);
     out.push(
       `PEFT: ${method.peft ? `\`peft_type = "${method.peft.peftType}"\`` : "none (no PEFT config; the trained weights are saved as model weights)"}.`
-      + ` Targets: ${{ required: "required", optional: "optional (a default set applies without them)", none: "none (attaches to the input)" }[method.targets]}.`,
+      + ` Targets: ${{ required: "required", optional: "optional (a default set applies without them)", none: "none (attaches to the input)" }[method.targets]}.`
+      + (method.adapt ? ` Adapts: ${method.adapt.kinds.join(", ")} layers.` : ""),
       "",
     );
     const own = Object.entries(method.hyperparameters);
