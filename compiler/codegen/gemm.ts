@@ -1,8 +1,8 @@
 // GEMM: C = alpha·op(A)·op(B) (+ s·U·op(L)) (+ bias) (activation) (+ C), batched.
 // One template serves NN, NT and TN; the variant is the register-block shape,
 // chosen per shape and device. See bench/NOTES.md for what was measured.
-import { ceilDiv, renderKernel, wgslF32 } from "./render.js";
-import type { DeviceProfile, KernelBinding, KernelInstance, ParamField } from "./types.js";
+import { ceilDiv, renderKernel, wgslF32, type BindingDecl } from "./render.js";
+import type { DeviceProfile, KernelInstance, ParamField } from "./types.js";
 
 export type Activation = "none" | "relu" | "gelu" | "silu";
 
@@ -220,23 +220,15 @@ export function gemm(shape: GemmShape, device: DeviceProfile, force?: GemmTiling
     }
   }
 
-  const bindings: KernelBinding[] = [
-    { name: "a", access: "read" },
-    { name: "b", access: "read" },
+  const bindings: BindingDecl[] = [
+    { name: "a", access: "read", type: aVec ? "vec4f" : "f32" },
+    { name: "b", access: "read", type: bVec ? `vec4<${bScalar}>` : bScalar },
   ];
-  if (shape.bias) bindings.push({ name: "bias", access: "read" });
-  if (shape.lora) bindings.push({ name: "u", access: "read" }, { name: "l", access: "read" });
-  bindings.push({ name: "c", access: "read_write" });
+  if (shape.bias) bindings.push({ name: "bias", access: "read", type: cVec ? "vec4f" : "f32" });
+  if (shape.lora) bindings.push({ name: "u", access: "read", type: "f32" }, { name: "l", access: "read", type: "f32" });
+  bindings.push({ name: "c", access: "read_write", type: cVec ? "vec4f" : "f32" });
   const params: ParamField[] | undefined = shape.dynamicM ? [{ name: "M", type: "u32" }] : undefined;
   if (params) bindings.push({ name: "params", access: "uniform" });
-  const elementTypes = {
-    a: aVec ? "vec4f" : "f32",
-    b: bVec ? `vec4<${bScalar}>` : bScalar,
-    bias: cVec ? "vec4f" : "f32",
-    u: "f32",
-    l: "f32",
-    c: cVec ? "vec4f" : "f32",
-  };
   const spec = {
     M: shape.dynamicM ? "dynamic" : M,
     N,
@@ -265,7 +257,6 @@ export function gemm(shape: GemmShape, device: DeviceProfile, force?: GemmTiling
     activation: activation === "none" ? "" : activation,
     alphaText: alpha === 1 ? "" : `${wgslF32(alpha)}·`,
     loraScaleText: shape.lora ? `${wgslF32(shape.lora.scale)}·` : "",
-    elementTypes,
     setup,
     loads,
     fmas,

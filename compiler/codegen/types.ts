@@ -58,3 +58,19 @@ export const PORTABLE_GPU: DeviceProfile = {
   maxWorkgroupStorage: 16384,
   maxInvocationsPerWorkgroup: 256,
 };
+
+/** One dispatch of an operation made of several kernels. */
+export interface KernelStep {
+  instance: KernelInstance;
+  /** Kernel binding name → the operation's tensor name. */
+  bind: Record<string, string>;
+}
+
+/**
+ * An operation as an ordered list of dispatches over named tensors. Tensors
+ * in `scratch` (element counts, f32) are intermediates the caller allocates.
+ */
+export interface KernelPlan {
+  steps: KernelStep[];
+  scratch: Record<string, number>;
+}
