@@ -64,8 +64,11 @@ export async function runSteps(
   return out;
 }
 
-/** ‖got − want‖_F / ‖want‖_F; any non-finite element in got gives Infinity. */
-export function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+/**
+ * ‖got − want‖_F / ‖scale‖_F, scale defaulting to want; any non-finite
+ * element in got gives Infinity.
+ */
+export function relativeError(got: ArrayLike<number>, want: ArrayLike<number>, scale: ArrayLike<number> = want): number {
   if (got.length < want.length) return Number.POSITIVE_INFINITY;
   let diff = 0;
   let norm = 0;
@@ -73,13 +76,24 @@ export function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): 
     const g = got[i]!;
     if (!Number.isFinite(g)) return Number.POSITIVE_INFINITY;
     diff += (g - want[i]!) ** 2;
-    norm += want[i]! ** 2;
+    norm += scale[i]! ** 2;
   }
   return Math.sqrt(diff) / Math.max(Math.sqrt(norm), 1e-30);
 }
 
-export function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, bound: number, what: string): void {
-  const err = relativeError(got, want);
+/**
+ * Fails unless relativeError(got, want, scale) ≤ bound. Pass as `scale` the
+ * same computation on |inputs| where a result is a short sum that may cancel:
+ * f32 error is relative to Σ|terms|, not to |Σ terms|.
+ */
+export function assertClose(
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  bound: number,
+  what: string,
+  scale?: ArrayLike<number>,
+): void {
+  const err = relativeError(got, want, scale);
   let firstBad = -1;
   for (let i = 0; i < want.length && firstBad < 0; i++) if (!Number.isFinite(got[i]!)) firstBad = i;
   const detail = firstBad >= 0 ? `; element ${firstBad} is ${got[firstBad]} (unwritten?)` : "";
