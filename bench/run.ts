@@ -1,0 +1,201 @@
+// peftc's kernel benchmarks on this machine's WebGPU adapter:
+//   npm run bench            a table
+//   npm run bench -- --json  the same figures as JSON
+// Every GEMM-like figure is shown beside the machine's FP32 ceiling measured
+// on the same run (numpy sgemm on the same cores) and beside a naive WGSL
+// GEMM. Never part of npm test. Notes on what was tried: bench/NOTES.md.
+import { adamw, adamwSegmentTable } from "../compiler/codegen/adamw.js";
+import { attentionBackward, attentionForward, type AttentionShape } from "../compiler/codegen/attention.js";
+import { crossEntropy } from "../compiler/codegen/cross_entropy.js";
+import { gemm, type GemmShape } from "../compiler/codegen/gemm.js";
+import { naiveGemm } from "../compiler/codegen/gemm_naive.js";
+import { loraLinearBackward, loraLinearForward, type LoraLinearShape } from "../compiler/codegen/lora.js";
+import { normForward } from "../compiler/codegen/norm.js";
+import type { KernelPlan } from "../compiler/codegen/types.js";
+import { releaseDevice } from "../runtime/device.js";
+import { acquireRuntime, type GpuRuntime } from "../runtime/gpu/index.js";
+import { compactTable, renderTable } from "../bin/commands/table.js";
+import { measureCeiling } from "./ceiling.js";
+import { single, time, type Timing, type Workload } from "./measure.js";
+
+interface Result {
+  name: string;
+  shape: string;
+  variant: string;
+  ms: number;
+  minMs: number;
+  gflops?: number;
+  gbps?: number;
+  vsCeiling?: number;
+  vsNaive?: number;
+  note?: string;
+}
+
+const json = process.argv.includes("--json");
+const quick = process.argv.includes("--quick");
+const log = (s: string) => {
+  if (!json) process.stderr.write(`${s}\n`);
+};
+
+function gemmWork(shape: GemmShape, rt: GpuRuntime): Workload {
+  const { M, N, K } = shape;
+  return { steps: single(gemm(shape, rt.profile)), tensors: { a: M * K, b: K * N, c: M * N } };
+}
+
+function planWork(plan: KernelPlan, tensors: Record<string, number>): Workload {
+  return { steps: plan.steps, tensors: { ...tensors, ...plan.scratch } };
+}
+
+async function main(): Promise<void> {
+  const rt = await acquireRuntime();
+  const results: Result[] = [];
+  log(`adapter: ${rt.context.info.description || rt.context.info.device} (${rt.profile.kind}), LP_NUM_THREADS=${process.env.LP_NUM_THREADS}`);
+  log("measuring the FP32 ceiling with numpy ...");
+  const ceiling = measureCeiling();
+  log(ceiling.note);
+  const reps = quick ? 2 : 5;
+
+  const add = (r: Result) => {
+    results.push(r);
+    log(`  ${r.name.padEnd(34)} ${r.shape.padEnd(26)} ${r.ms.toFixed(2).padStart(9)} ms${r.gflops ? `  ${r.gflops.toFixed(1)} GFLOP/s` : ""}${r.gbps ? `  ${r.gbps.toFixed(1)} GB/s` : ""}`);
+  };
+  const flopResult = (name: string, shape: string, variant: string, t: Timing, flops: number, ceilingGflops?: number): Result => {
+    const gflops = flops / (t.ms * 1e6);
+    const r: Result = { name, shape, variant, ms: t.ms, minMs: t.minMs, gflops };
+    if (ceilingGflops) r.vsCeiling = gflops / ceilingGflops;
+    return r;
+  };
+
+  // Naive GEMM: the baseline every GEMM row is compared with.
+  const naive: Record<number, number> = {};
+  for (const n of [1024, 2048]) {
+    const t = await time(rt, { steps: single(naiveGemm(n, n, n)), tensors: { a: n * n, b: n * n, c: n * n } }, { reps: n === 2048 ? 1 : 3, inner: 1 });
+    const r = flopResult("naive WGSL GEMM", `${n}³`, "naive", t, 2 * n ** 3, n === 1024 ? ceiling.sgemm1024 : ceiling.sgemm2048);
+    naive[n] = r.gflops!;
+    add(r);
+  }
+
+  // Register-blocked GEMM in each layout.
+  for (const [n, layouts] of [
+    [1024, ["nn"]],
+    [2048, ["nn", "nt", "tn"]],
+  ] as const) {
+    for (const layout of layouts) {
+      const shape: GemmShape = { M: n, N: n, K: n, transA: layout[0] === "t", transB: layout[1] === "t" };
+      const work = gemmWork(shape, rt);
+      const t = await time(rt, work, { reps, inner: 1 });
+      const r = flopResult(`GEMM ${layout.toUpperCase()}`, `${n}³`, work.steps[0]!.instance.kernel.variant, t, 2 * n ** 3, n === 1024 ? ceiling.sgemm1024 : ceiling.sgemm2048);
+      r.vsNaive = r.gflops! / naive[n]!;
+      add(r);
+    }
+  }
+
+  // The two LoRA products at 2048 tokens × 2048 hidden, rank 16 (x·Aᵀ: NT against A [r, in]; u·Bᵀ: NT against B [out, r]).
+  const T = 2048;
+  const H = 2048;
+  const R = 16;
+  for (const [name, shape] of [
+    ["LoRA x·Aᵀ", { M: T, N: R, K: H, transB: true }],
+    ["LoRA (x·Aᵀ)·Bᵀ", { M: T, N: H, K: R, transB: true }],
+  ] as const) {
+    const work = gemmWork(shape, rt);
+    const t = await time(rt, work, { reps, inner: 4 });
+    const r = flopResult(name, `${shape.M}×${shape.N}×${shape.K}`, work.steps[0]!.instance.kernel.variant, t, 2 * shape.M * shape.N * shape.K, ceiling.sgemm2048);
+    add(r);
+  }
+
+  // Fused LoRA linear against the base GEMM alone, in both W layouts.
+  let fusedRatio: number | undefined;
+  for (const wLayout of ["in_out", "out_in"] as const) {
+    const base = gemmWork({ M: T, N: H, K: H, transB: wLayout === "out_in" }, rt);
+    const tBase = await time(rt, base, { reps, inner: 1 });
+    const lora: LoraLinearShape = { tokens: T, inFeatures: H, outFeatures: H, r: R, scale: 2, wLayout };
+    const fused = loraLinearForward(lora, rt.profile);
+    const tFused = await time(rt, planWork(fused, { x: T * H, W: H * H, lora_A: R * H, lora_B: H * R, y: T * H }), { reps, inner: 1 });
+    const baseResult = flopResult(`base x·W${wLayout === "out_in" ? "ᵀ (W [out,in])" : " (Wᵀ stored)"}`, `${T}×${H}×${H}`, base.steps[0]!.instance.kernel.variant, tBase, 2 * T * H * H, ceiling.sgemm2048);
+    add(baseResult);
+    const fusedFlops = 2 * T * H * H + 2 * T * R * H * 2;
+    const r = flopResult(`fused LoRA linear r=${R} (${wLayout})`, `${T}×${H}×${H}`, fused.steps.map((s) => s.instance.kernel.variant).join(" + "), tFused, fusedFlops, ceiling.sgemm2048);
+    r.note = `${(tFused.ms / tBase.ms).toFixed(3)}× base`;
+    if (wLayout === "out_in") fusedRatio = tFused.ms / tBase.ms;
+    else r.note += " (W pre-transposed)";
+    add(r);
+    if (wLayout === "out_in") {
+      const bwd = loraLinearBackward(lora, rt.profile);
+      const tb = await time(rt, planWork(bwd, { dy: T * H, x: T * H, u: T * R, W: H * H, lora_A: R * H, lora_B: H * R, dx: T * H, grad_A: R * H, grad_B: H * R }), { reps, inner: 1 });
+      add(flopResult(`LoRA linear backward r=${R}`, `${T}×${H}×${H}`, bwd.steps.map((s) => s.instance.kernel.variant).join(" + "), tb, 2 * T * H * H + 2 * T * R * H * 4, ceiling.sgemm2048));
+    }
+  }
+
+  // Causal attention with GQA.
+  const attn: AttentionShape = { batch: 1, Tq: 1024, heads: 8, kvHeads: 2, headDim: 64 };
+  const qLen = attn.Tq * attn.heads * attn.headDim;
+  const kvLen = attn.Tq * attn.kvHeads * attn.headDim;
+  // Causal: about half of the Tq×Tk scores; 2 FLOPs per multiply-add, QKᵀ and PV.
+  const attnFlops = 2 * 2 * ((attn.Tq * (attn.Tq + 1)) / 2) * attn.headDim * attn.heads;
+  const fwd = attentionForward(attn, rt.profile);
+  const tf = await time(rt, { steps: [{ instance: fwd, bind: {} }], tensors: { q_in: qLen, k_in: kvLen, v_in: kvLen, out: qLen, lse: attn.heads * attn.Tq } }, { reps, inner: 1 });
+  add(flopResult("attention forward (causal, GQA 8/2)", "T=1024 D=64", "forward", tf, attnFlops, ceiling.sgemm2048));
+  const bwdPlan = attentionBackward(attn, rt.profile);
+  const tb = await time(rt, planWork(bwdPlan, { q: qLen, k: kvLen, v: kvLen, out: qLen, lse: attn.heads * attn.Tq, dout: qLen, dq: qLen, dk: kvLen, dv: kvLen }), { reps: quick ? 1 : 3, inner: 1 });
+  // Backward recomputes QKᵀ twice and does four more products of the same size.
+  add(flopResult("attention backward", "T=1024 D=64", "backward_dq + backward_dkv", tb, attnFlops * 3, ceiling.sgemm2048));
+
+  // AdamW over 16M parameters in 64 tensors: 7 words moved per element.
+  const count = 16 * 1024 * 1024;
+  const segments = Array.from({ length: 64 }, (_, i) => ({ offset: i * (count / 64), length: count / 64, weightDecay: i % 2 ? 0.01 : 0 }));
+  const opt = adamw({ count, segmentCount: 64 }, rt.profile);
+  const ta = await time(
+    rt,
+    { steps: single(opt), tensors: { param: count, grad: count, m: count, v: count, segments: adamwSegmentTable(segments) }, params: { lr: 1e-4, step: 10, beta1: 0.9, beta2: 0.999, eps: 1e-8, gradScale: 1, maxNorm: 0 } },
+    { reps, inner: 1 },
+  );
+  add({ name: "AdamW, 64 tensors", shape: "16M params", variant: opt.kernel.variant, ms: ta.ms, minMs: ta.minMs, gbps: (count * 7 * 4) / (ta.ms * 1e6) });
+
+  // Row-wise kernels at training shapes, for scale.
+  const ce = crossEntropy({ tokens: 256, vocab: 32000 }, rt.profile);
+  const labels = Int32Array.from({ length: 256 }, (_, i) => (i * 7919) % 32000);
+  const tc = await time(rt, { steps: single(ce), tensors: { logits: 256 * 32000, labels, loss: 256, dlogits: 256 * 32000 }, params: { gradScale: 1 / 256 } }, { reps, inner: 1 });
+  add({ name: "cross-entropy + softmax + grad", shape: "256×32000", variant: ce.kernel.variant, ms: tc.ms, minMs: tc.minMs, gbps: (256 * 32000 * 4 * 3) / (tc.ms * 1e6) });
+  const rms = normForward({ kind: "rms", rows: 2048, D: 2048, eps: 1e-5 }, rt.profile);
+  const tr = await time(rt, { steps: single(rms), tensors: { x: 2048 * 2048, w: 2048, y: 2048 * 2048, rstdOut: 2048 } }, { reps, inner: 2 });
+  add({ name: "RMSNorm forward", shape: "2048×2048", variant: rms.kernel.variant, ms: tr.ms, minMs: tr.minMs, gbps: (2048 * 2048 * 4 * 3) / (tr.ms * 1e6) });
+
+  const gemm2048 = results.find((r) => r.name === "GEMM NN" && r.shape === "2048³")!.gflops!;
+  const targets = {
+    gemm2048: { gflops: gemm2048, target: 25, met: gemm2048 >= 25 },
+    fusedLora: { ratio: fusedRatio!, target: 1.1, met: fusedRatio! <= 1.1 },
+  };
+  const device = { description: rt.context.info.description, kind: rt.profile.kind, lpNumThreads: process.env.LP_NUM_THREADS };
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ device, ceiling, results, targets }, null, 2)}\n`);
+    return;
+  }
+  const table = compactTable(["benchmark", "shape", "ms", "GFLOP/s", "GB/s", "× ceiling", "× naive", "variant / note"], ["left", "left", "right", "right", "right", "right", "right", "left"]);
+  for (const r of results) {
+    table.push([
+      r.name,
+      r.shape,
+      r.ms.toFixed(2),
+      r.gflops?.toFixed(1) ?? "",
+      r.gbps?.toFixed(1) ?? "",
+      r.vsCeiling?.toFixed(3) ?? "",
+      r.vsNaive ? `${r.vsNaive.toFixed(1)}` : "",
+      [r.variant, r.note].filter(Boolean).join("; "),
+    ]);
+  }
+  process.stdout.write(`${renderTable(table)}\n\n`);
+  process.stdout.write(`${ceiling.note}${ceiling.available ? `: ${ceiling.sgemm1024!.toFixed(1)} GFLOP/s at 1024³, ${ceiling.sgemm2048!.toFixed(1)} GFLOP/s at 2048³` : ""}\n`);
+  process.stdout.write(`target GEMM 2048³ ≥ 25 GFLOP/s: ${gemm2048.toFixed(1)} (${targets.gemm2048.met ? "met" : "NOT met"})\n`);
+  process.stdout.write(`target fused LoRA (r=16, W [out,in]) ≤ 1.10× base GEMM at 2048³: ${fusedRatio!.toFixed(3)}× (${targets.fusedLora.met ? "met" : "NOT met"})\n`);
+}
+
+main()
+  .catch((e: unknown) => {
+    process.stderr.write(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    await releaseDevice();
+    process.exit(process.exitCode ?? 0);
+  });

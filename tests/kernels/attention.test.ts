@@ -1,0 +1,75 @@
+import { test } from "uvu";
+import { attentionBackward, attentionForward, type AttentionShape } from "../../compiler/codegen/attention.js";
+import { attentionBackward as refBackward, attentionForward as refForward } from "../reference/attention.js";
+import { assertClose, f64, kernelRuntime, randomF32, runSteps, type TensorInit } from "../helpers/kernels.js";
+
+// Dot products of D terms, softmax sums over up to Tk terms, all in f32.
+const BOUND = 1e-5;
+
+async function check(shape: AttentionShape, backward = true, TkRun?: number): Promise<void> {
+  const { profile } = await kernelRuntime();
+  const { batch: B, Tq, heads: H, kvHeads: Hkv, headDim: D } = shape;
+  const cap = shape.Tk ?? Tq;
+  const Tk = TkRun ?? cap;
+  const scale = shape.scale ?? 1 / Math.sqrt(D);
+  // Scaled up so that the softmax is far from uniform.
+  const q = randomF32(B * Tq * H * D, -2, 2);
+  const k = randomF32(B * cap * Hkv * D, -2, 2);
+  const v = randomF32(B * cap * Hkv * D);
+  const dout = randomF32(B * Tq * H * D);
+  const what = `attention ${JSON.stringify(shape)}${TkRun ? ` Tk=${TkRun}` : ""}`;
+  // The reference sees only the first Tk keys of each sequence.
+  const kk = new Float64Array(B * Tk * Hkv * D);
+  const vv = new Float64Array(B * Tk * Hkv * D);
+  for (let b = 0; b < B; b++) {
+    kk.set(f64(k.subarray(b * cap * Hkv * D, (b * cap + Tk) * Hkv * D)), b * Tk * Hkv * D);
+    vv.set(f64(v.subarray(b * cap * Hkv * D, (b * cap + Tk) * Hkv * D)), b * Tk * Hkv * D);
+  }
+  const dims = { B, Tq, Tk, H, Hkv, D, scale };
+  const want = refForward(dims, f64(q), kk, vv);
+  const fwd = attentionForward(shape, profile);
+  const out = await runSteps(
+    { q_in: q, k_in: k, v_in: v, out: { length: q.length }, lse: { length: B * H * Tq } },
+    [{ instance: fwd, ...(TkRun ? { params: { Tk: TkRun } } : {}) }],
+  );
+  assertClose(out.out!, want.out, BOUND, `${what} out`);
+  assertClose(out.lse!, want.lse, BOUND, `${what} lse`);
+  if (!backward) return;
+
+  const plan = attentionBackward(shape, profile);
+  const tensors: Record<string, TensorInit> = {
+    q,
+    k,
+    v,
+    out: out.out!,
+    lse: out.lse!,
+    dout,
+    dq: { length: q.length },
+    dk: { length: k.length },
+    dv: { length: v.length },
+  };
+  for (const [name, length] of Object.entries(plan.scratch)) tensors[name] = { length };
+  const grads = await runSteps(tensors, plan.steps);
+  const g = refBackward(dims, f64(q), kk, vv, f64(dout));
+  assertClose(grads.dq!, g.dq, BOUND, `${what} dq`);
+  assertClose(grads.dk!, g.dk, BOUND, `${what} dk`);
+  assertClose(grads.dv!, g.dv, BOUND, `${what} dv`);
+}
+
+test("causal attention with GQA, forward and backward", async () => {
+  await check({ batch: 2, Tq: 13, heads: 4, kvHeads: 2, headDim: 8 });
+  await check({ batch: 1, Tq: 70, heads: 6, kvHeads: 2, headDim: 16 });
+  await check({ batch: 1, Tq: 1, heads: 1, kvHeads: 1, headDim: 4 });
+});
+
+test("attention: head_dim not a multiple of 4, and multi-head without grouping", async () => {
+  await check({ batch: 1, Tq: 21, heads: 3, kvHeads: 3, headDim: 6 });
+  await check({ batch: 2, Tq: 9, heads: 4, kvHeads: 1, headDim: 5, scale: 0.3 });
+});
+
+test("attention: queries after a prefix of keys, and a growing key count", async () => {
+  await check({ batch: 2, Tq: 5, Tk: 12, heads: 2, kvHeads: 1, headDim: 16 });
+  await check({ batch: 1, Tq: 3, Tk: 16, heads: 4, kvHeads: 2, headDim: 8, dynamicTk: true }, false, 11);
+});
+
+test.run();
