@@ -3,6 +3,7 @@ import type { MethodDefinition } from "../types.js";
 import { loraPeft } from "./peft.js";
 import { loraHyperparameters } from "./schema.js";
 import { loraAdaptation } from "./tensors.js";
+import { loraGraph } from "./graph.js";
 
 export const lora: MethodDefinition = {
   name: "lora",
@@ -12,4 +13,5 @@ export const lora: MethodDefinition = {
   hyperparameters: loraHyperparameters,
   peft: loraPeft,
   adapt: loraAdaptation,
+  graph: { linear: loraGraph },
 };

@@ -1,0 +1,228 @@
+// Builds a graph: buffers with roles, kernel dispatches in phases, trained
+// tensors packed into flat buffers (so AdamW is one dispatch), and activation
+// memory shared between buffers whose lifetimes do not overlap.
+import type { KernelInstance, KernelPlan, KernelSource } from "../codegen/types.js";
+import {
+  GRAPH_VERSION,
+  type ElementType,
+  type Graph,
+  type GraphBuffer,
+  type GraphOp,
+  type InitSpec,
+  type PhaseName,
+  type ScalarRef,
+} from "./types.js";
+
+// Storage bindings must start at multiples of 256 bytes: 64 floats.
+const ALIGN = 64;
+
+const count = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+export interface TrainedTensor {
+  /** The parameter's buffer (a view of the flat parameters). */
+  param: string;
+  /** Its gradient's buffer. */
+  grad: string;
+}
+
+export class GraphBuilder {
+  private readonly buffers = new Map<string, GraphBuffer>();
+  private readonly kernels = new Map<string, KernelSource>();
+  readonly phases: Record<PhaseName, GraphOp[]> = { init: [], forward: [], loss: [], backward: [], optimizer: [], eval: [] };
+  private paramOffset = 0;
+  private flatDeclared = false;
+  private readonly trained: { name: string; offset: number; size: number; weightDecay: number }[] = [];
+  private scratchCounter = 0;
+
+  constructor(readonly batch: number, readonly seqLen: number) {}
+
+  get tokens(): number {
+    return this.batch * this.seqLen;
+  }
+
+  has(name: string): boolean {
+    return this.buffers.has(name);
+  }
+
+  get(name: string): GraphBuffer {
+    const b = this.buffers.get(name);
+    if (!b) throw new Error(`graph: no buffer ${name}`);
+    return b;
+  }
+
+  private add(buffer: GraphBuffer): string {
+    const existing = this.buffers.get(buffer.name);
+    if (existing) {
+      if (existing.size !== buffer.size || existing.role !== buffer.role) throw new Error(`graph: buffer ${buffer.name} declared twice differently`);
+      return buffer.name;
+    }
+    this.buffers.set(buffer.name, buffer);
+    return buffer.name;
+  }
+
+  /** A frozen base tensor from the checkpoint. */
+  weight(tensor: string, shape: number[]): string {
+    return this.add({ name: `w:${tensor}`, role: "weight", type: "f32", size: count(shape), shape, tensor });
+  }
+
+  activation(name: string, shape: number[], type: ElementType = "f32"): string {
+    return this.add({ name, role: "activation", type, size: count(shape), shape });
+  }
+
+  input(name: string, shape: number[], type: ElementType): string {
+    return this.add({ name, role: "input", type, size: count(shape), shape });
+  }
+
+  constant(name: string, data: number[], type: ElementType): string {
+    return this.add({ name, role: "constant", type, size: data.length, shape: [data.length], data });
+  }
+
+  /** A frozen tensor an adapter adds (made at init, saved when it has a key). */
+  frozen(name: string, shape: number[], init: InitSpec, key?: string): string {
+    return this.add({ name, role: "frozen", type: "f32", size: count(shape), shape, init, ...(key ? { key } : {}) });
+  }
+
+  /** A trained tensor: its value and its gradient, as views of the flat buffers. */
+  parameter(name: string, shape: number[], init: InitSpec, options: { key?: string; weightDecay?: number } = {}): TrainedTensor {
+    const param = `p:${name}`;
+    const grad = `g:${name}`;
+    if (this.buffers.has(param)) return { param, grad };
+    if (this.flatDeclared) throw new Error(`graph: parameter ${name} declared after the flat buffers`);
+    const size = count(shape);
+    const offset = this.paramOffset;
+    this.paramOffset += Math.ceil(size / ALIGN) * ALIGN;
+    this.trained.push({ name, offset, size, weightDecay: options.weightDecay ?? 0 });
+    this.add({ name: param, role: "parameter", type: "f32", size, shape, init, view: { of: "params", offset }, ...(options.key ? { key: options.key } : {}), weightDecay: options.weightDecay ?? 0 });
+    this.add({ name: grad, role: "gradient", type: "f32", size, shape, view: { of: "grads", offset } });
+    return { param, grad };
+  }
+
+  get trainedElements(): number {
+    return this.paramOffset;
+  }
+
+  get trainedTensors(): readonly { name: string; offset: number; size: number; weightDecay: number }[] {
+    return this.trained;
+  }
+
+  private kernel(source: KernelSource): string {
+    this.kernels.set(source.key, source);
+    return source.key;
+  }
+
+  /** One dispatch: `bind` maps each storage binding of the kernel to a buffer. */
+  op(phase: PhaseName, instance: KernelInstance, bind: Record<string, string>, label: string, params?: Record<string, number | ScalarRef>): void {
+    for (const binding of instance.kernel.bindings) {
+      if (binding.access !== "uniform" && !bind[binding.name]) throw new Error(`graph: ${label}: binding ${binding.name} of ${instance.kernel.key} is unbound`);
+      if (binding.access !== "uniform") this.get(bind[binding.name]!);
+    }
+    const merged = { ...(instance.params ?? {}), ...(params ?? {}) };
+    this.phases[phase].push({
+      kernel: this.kernel(instance.kernel),
+      bind: Object.fromEntries(instance.kernel.bindings.filter((b) => b.access !== "uniform").map((b) => [b.name, bind[b.name]!])),
+      dispatch: instance.dispatch,
+      ...(Object.keys(merged).length > 0 ? { params: merged } : {}),
+      label,
+    });
+  }
+
+  /** Several dispatches: `bind` maps the plan's tensor names to buffers; its scratch tensors become activations. */
+  plan(phase: PhaseName, plan: KernelPlan, bind: Record<string, string>, label: string, params?: Record<string, number | ScalarRef>): Record<string, string> {
+    const names = { ...bind };
+    for (const [scratch, size] of Object.entries(plan.scratch)) {
+      if (!names[scratch]) names[scratch] = this.activation(`s${this.scratchCounter++}:${label}:${scratch}`, [size]);
+    }
+    for (const step of plan.steps) {
+      const stepBind = Object.fromEntries(Object.entries(step.bind).map(([binding, tensor]) => {
+        const buffer = names[tensor];
+        if (!buffer) throw new Error(`graph: ${label}: plan tensor ${tensor} is unbound`);
+        return [binding, buffer];
+      }));
+      this.op(phase, step.instance, stepBind, label, params);
+    }
+    return names;
+  }
+
+  /**
+   * Declares the flat buffers every trained tensor is a view of: parameters,
+   * gradients and AdamW's moments. After this no parameter can be added.
+   */
+  flatBuffers(): { params: string; grads: string; m: string; v: string } {
+    if (!this.flatDeclared && this.paramOffset > 0) {
+      for (const [name, role] of [["params", "parameter"], ["grads", "gradient"], ["adam_m", "optimizer"], ["adam_v", "optimizer"]] as const) {
+        this.add({ name, role, type: "f32", size: this.paramOffset, shape: [this.paramOffset] });
+      }
+    }
+    this.flatDeclared = true;
+    return { params: "params", grads: "grads", m: "adam_m", v: "adam_v" };
+  }
+
+  /** The finished graph, and every kernel's WGSL by key. */
+  finish(io: Graph["io"], zeroBeforeStep: string[]): { graph: Graph; wgsl: Map<string, string> } {
+    this.flatBuffers();
+    assignSlots([...this.buffers.values()], [...this.phases.forward, ...this.phases.loss, ...this.phases.backward], io);
+    const kernels: Graph["kernels"] = {};
+    const wgsl = new Map<string, string>();
+    for (const key of [...this.kernels.keys()].sort()) {
+      const { wgsl: text, ...rest } = this.kernels.get(key)!;
+      kernels[key] = rest;
+      wgsl.set(key, text);
+    }
+    const graph: Graph = {
+      graph: GRAPH_VERSION,
+      batch: this.batch,
+      seqLen: this.seqLen,
+      buffers: [...this.buffers.values()],
+      kernels,
+      phases: this.phases,
+      io,
+      zeroBeforeStep,
+    };
+    return { graph, wgsl };
+  }
+}
+
+/**
+ * Gives activations that are never alive at the same time the same memory
+ * slot (best fit by size, in op order). Buffers the host reads or the eval
+ * phase needs past the training order keep their own slots.
+ */
+function assignSlots(buffers: GraphBuffer[], ops: GraphOp[], io: Graph["io"]): void {
+  const first = new Map<string, number>();
+  const last = new Map<string, number>();
+  ops.forEach((op, i) => {
+    for (const name of Object.values(op.bind)) {
+      if (!first.has(name)) first.set(name, i);
+      last.set(name, i);
+    }
+  });
+  const pinned = new Set(Object.values(io).filter((x): x is string => typeof x === "string"));
+  const candidates = buffers
+    .filter((b) => b.role === "activation" && first.has(b.name))
+    .sort((a, b) => first.get(a.name)! - first.get(b.name)! || a.name.localeCompare(b.name));
+  const slots: { size: number; freeAfter: number }[] = [];
+  for (const b of candidates) {
+    const start = first.get(b.name)!;
+    const end = pinned.has(b.name) ? Number.POSITIVE_INFINITY : last.get(b.name)!;
+    let best = -1;
+    for (let s = 0; s < slots.length; s++) {
+      const slot = slots[s]!;
+      if (slot.freeAfter < start && (best < 0 || Math.abs(slot.size - b.size) < Math.abs(slots[best]!.size - b.size))) best = s;
+    }
+    if (best < 0) {
+      slots.push({ size: b.size, freeAfter: end });
+      b.slot = slots.length - 1;
+    } else {
+      slots[best]!.size = Math.max(slots[best]!.size, b.size);
+      slots[best]!.freeAfter = end;
+      b.slot = best;
+    }
+  }
+  // Buffers used by no training op (eval-only) get slots of their own.
+  for (const b of buffers) {
+    if (b.role === "activation" && b.slot === undefined) {
+      slots.push({ size: b.size, freeAfter: Number.POSITIVE_INFINITY });
+      b.slot = slots.length - 1;
+    }
+  }
+}

@@ -1,0 +1,355 @@
+// The training and evaluation graph of a causal language model: Llama (and
+// Mistral, Qwen2) or GPT-2, forward op by op, the loss, and a backward that
+// computes gradients only for trained tensors and for the activations on the
+// way to them. Adapted linear layers are lowered by their method's hook.
+import { attentionBackward, attentionForward } from "../codegen/attention.js";
+import { copyColumns } from "../codegen/columns.js";
+import { crossEntropy } from "../codegen/cross_entropy.js";
+import { elementwise } from "../codegen/elementwise.js";
+import { embeddingForward } from "../codegen/embedding.js";
+import { normBackward, normForward } from "../codegen/norm.js";
+import { rope } from "../codegen/rope.js";
+import { adamw, adamwSegmentTable } from "../codegen/adamw.js";
+import { sumSquares } from "../codegen/reduce.js";
+import type { DeviceProfile } from "../codegen/types.js";
+import { UserError } from "../errors.js";
+import { findMethod } from "../methods/registry.js";
+import type { ModelTree, ModuleNode } from "../models/types.js";
+import type { Plan, PlanModule } from "../resolve/plan-types.js";
+import { GraphBuilder } from "./builder.js";
+import { GradTracker } from "./grads.js";
+import { plainLinearBackward, plainLinearForward, type LinearContext, type LinearHook, type LinearSite } from "./linear.js";
+import type { Graph } from "./types.js";
+
+export interface OptimizerSettings {
+  lr: number;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** 0 turns clipping off. */
+  maxGradNorm: number;
+}
+
+export interface LoweringInput {
+  tree: ModelTree;
+  plan: Plan;
+  batch: number;
+  seqLen: number;
+  device: DeviceProfile;
+  /** Absent for an evaluation-only graph. */
+  optimizer?: OptimizerSettings;
+}
+
+interface Adapted {
+  module: PlanModule;
+  hook: LinearHook;
+}
+
+/** Adapted modules by path, each with its method's linear hook; anything the graph cannot train yet is a clear error. */
+function adaptedModules(plan: Plan): Map<string, Adapted> {
+  const out = new Map<string, Adapted>();
+  for (const adapter of plan.adapters) {
+    const method = findMethod(adapter.method)!;
+    const hook = method.graph?.linear;
+    if (!hook) throw new UserError(`training and running ${method.title} adapters is not supported yet (adapter '${adapter.name}')`);
+    if (adapter.tensors.some((t) => t.trainable)) {
+      throw new UserError(`adapter '${adapter.name}' trains tensors outside its modules (${adapter.tensors.find((t) => t.trainable)!.key}), which the graph does not support yet`);
+    }
+    for (const m of adapter.modules) {
+      if (out.has(m.path)) throw new UserError(`${m.path} is adapted by two adapters at once; train them one at a time`);
+      if (m.kind !== "linear" && m.kind !== "conv1d") throw new UserError(`${adapter.method} on ${m.path} (${m.kind}) is not supported by the graph yet`);
+      out.set(m.path, { module: m, hook });
+    }
+  }
+  return out;
+}
+
+class Lowering {
+  readonly g: GraphBuilder;
+  readonly grads: GradTracker;
+  readonly ctx: LinearContext;
+  readonly adapted: Map<string, Adapted>;
+  readonly modules: Map<string, ModuleNode>;
+  readonly tokens: number;
+  /** Backward emitters, in forward order (run in reverse). */
+  private readonly backward: (() => void)[] = [];
+
+  constructor(readonly input: LoweringInput) {
+    this.g = new GraphBuilder(input.batch, input.seqLen);
+    this.grads = new GradTracker(this.g);
+    this.ctx = { g: this.g, grads: this.grads, device: input.device };
+    this.adapted = adaptedModules(input.plan);
+    this.modules = new Map(input.tree.modules.map((m) => [m.path, m]));
+    this.tokens = input.batch * input.seqLen;
+  }
+
+  module(path: string): ModuleNode {
+    const m = this.modules.get(path);
+    if (!m) throw new Error(`graph: no module ${path}`);
+    return m;
+  }
+
+  weightOf(m: ModuleNode): string {
+    return this.g.weight(m.weight.name, m.weight.shape);
+  }
+
+  onBackward(emit: () => void): void {
+    this.backward.push(emit);
+  }
+
+  emitBackward(): void {
+    for (const emit of [...this.backward].reverse()) emit();
+  }
+
+  /** A linear layer: the adapter's hook when adapted, a GEMM otherwise. */
+  linear(path: string, x: string, y: string): string {
+    const m = this.module(path);
+    const layout = m.kind === "conv1d" ? "in_out" : "out_in";
+    const site: LinearSite = {
+      path,
+      layout,
+      tokens: this.tokens,
+      inFeatures: m.inFeatures,
+      outFeatures: m.outFeatures,
+      x,
+      y: this.g.activation(y, [this.tokens, m.outFeatures]),
+      weight: this.weightOf(m),
+      ...(m.bias ? { bias: this.g.weight(m.bias.name, m.bias.shape) } : {}),
+    };
+    const adapted = this.adapted.get(path);
+    if (adapted) adapted.hook.forward(site, adapted.module, this.ctx);
+    else plainLinearForward(site, this.ctx);
+    this.grads.propagate(site.y, [x], Boolean(adapted));
+    this.onBackward(() => {
+      if (!this.grads.needs(site.y)) return;
+      const dy = this.grads.read(site.y);
+      const dx = this.grads.needs(x) ? this.grads.contribute(x) : undefined;
+      if (adapted) adapted.hook.backward(site, adapted.module, this.ctx, dy, dx);
+      else if (dx) plainLinearBackward(site, this.ctx, dy, dx);
+    });
+    return site.y;
+  }
+
+  norm(path: string, x: string, out: string): string {
+    const m = this.module(path);
+    const kind = m.norm ?? "rms";
+    const D = m.outFeatures;
+    const shape = { kind, rows: this.tokens, D, eps: this.input.tree.config.normEps };
+    const y = this.g.activation(out, [this.tokens, D]);
+    const rstd = this.g.activation(`${out}.rstd`, [this.tokens]);
+    const mean = kind === "layer" ? this.g.activation(`${out}.mean`, [this.tokens]) : undefined;
+    const w = this.weightOf(m);
+    const b = m.bias ? this.g.weight(m.bias.name, m.bias.shape) : undefined;
+    this.g.op("forward", normForward(shape, this.input.device), { x, w, y, rstdOut: rstd, ...(b ? { b } : {}), ...(mean ? { mean } : {}) }, `${path} forward`);
+    this.grads.propagate(y, [x]);
+    this.onBackward(() => {
+      if (!this.grads.needs(y) || !this.grads.needs(x)) return;
+      const dx = this.grads.contribute(x);
+      this.g.op("backward", normBackward(shape, this.input.device, dx.accumulate), {
+        dy: this.grads.read(y), x, w, rstdIn: rstd, dx: dx.buffer, ...(mean ? { mean } : {}),
+      }, `${path} backward dx`);
+    });
+    return y;
+  }
+
+  /** out = a + b, whose gradient passes to both unchanged: the same buffer, no op. */
+  residual(a: string, b: string, out: string, label: string): string {
+    const y = this.g.activation(out, [this.tokens, this.input.tree.config.hiddenSize]);
+    this.g.op("forward", elementwise({ op: "add" }, this.g.get(y).size, this.input.device), { a, b, out: y }, label);
+    this.grads.propagate(y, [a, b]);
+    this.onBackward(() => {
+      if (!this.grads.needs(y)) return;
+      // `b` (a branch's output) has no other reader; `a` (the residual stream) does,
+      // but its other contributions come later in the backward, after every reader of this gradient.
+      if (this.grads.needs(b)) this.grads.alias(b, y);
+      if (this.grads.needs(a)) this.grads.alias(a, y);
+    });
+    return y;
+  }
+
+  /** Causal attention over q, k, v [tokens, heads·D], (rotated first for RoPE models). */
+  attention(layer: number, q: string, k: string, v: string): string {
+    const c = this.input.tree.config;
+    const device = this.input.device;
+    let qIn = q;
+    let kIn = k;
+    if (c.ropeTheta !== null) {
+      for (const [name, heads] of [[q, c.heads], [k, c.kvHeads]] as const) {
+        const shape = { batch: this.input.batch, T: this.input.seqLen, heads, headDim: c.headDim, theta: c.ropeTheta };
+        const rotated = this.g.activation(`${name}.rope`, [this.tokens, heads * c.headDim]);
+        this.g.op("forward", rope(shape, device), { x: name, y: rotated }, `block ${layer} rope`, { posOffset: 0 });
+        this.grads.propagate(rotated, [name]);
+        this.onBackward(() => {
+          if (!this.grads.needs(rotated) || !this.grads.needs(name)) return;
+          const dx = this.grads.contribute(name);
+          if (dx.accumulate) throw new Error("graph: rope input with two readers");
+          // The inverse rotation maps dy to dx.
+          this.g.op("backward", rope(shape, device, true), { x: this.grads.read(rotated), y: dx.buffer }, `block ${layer} rope backward`, { posOffset: 0 });
+        });
+        if (name === q) qIn = rotated;
+        else kIn = rotated;
+      }
+    }
+    const shape = { batch: this.input.batch, Tq: this.input.seqLen, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim };
+    const out = this.g.activation(`blocks.${layer}.attn.out`, [this.tokens, c.heads * c.headDim]);
+    const lse = this.g.activation(`blocks.${layer}.attn.lse`, [this.input.batch * c.heads * this.input.seqLen]);
+    this.g.op("forward", attentionForward(shape, device), { q_in: qIn, k_in: kIn, v_in: v, out, lse }, `block ${layer} attention`);
+    this.grads.propagate(out, [qIn, kIn, v]);
+    this.onBackward(() => {
+      if (!this.grads.needs(out)) return;
+      const plan = attentionBackward(shape, device);
+      const wantQ = this.grads.needs(qIn);
+      const wantKV = this.grads.needs(kIn) || this.grads.needs(v);
+      // dq's kernel also computes Δ, which dk/dv's needs: it always runs.
+      const dq = wantQ ? this.grads.contribute(qIn).buffer : this.g.activation(`blocks.${layer}.attn.dq_unused`, [this.tokens, c.heads * c.headDim]);
+      const bind: Record<string, string> = { q: qIn, k: kIn, v, out, lse, dout: this.grads.read(out), dq };
+      if (wantKV) {
+        bind.dk = this.grads.needs(kIn) ? this.grads.contribute(kIn).buffer : this.g.activation(`blocks.${layer}.attn.dk_unused`, [this.tokens, c.kvHeads * c.headDim]);
+        bind.dv = this.grads.needs(v) ? this.grads.contribute(v).buffer : this.g.activation(`blocks.${layer}.attn.dv_unused`, [this.tokens, c.kvHeads * c.headDim]);
+      } else {
+        plan.steps = plan.steps.slice(0, 1);
+      }
+      this.g.plan("backward", plan, bind, `block ${layer} attention backward`);
+    });
+    return out;
+  }
+
+  llamaBlock(l: number, x: string): string {
+    const p = `model.layers.${l}`;
+    const n1 = this.norm(`${p}.input_layernorm`, x, `${p}.n1`);
+    const q = this.linear(`${p}.self_attn.q_proj`, n1, `${p}.q`);
+    const k = this.linear(`${p}.self_attn.k_proj`, n1, `${p}.k`);
+    const v = this.linear(`${p}.self_attn.v_proj`, n1, `${p}.v`);
+    const a = this.attention(l, q, k, v);
+    const o = this.linear(`${p}.self_attn.o_proj`, a, `${p}.o`);
+    const mid = this.residual(x, o, `${p}.mid`, `block ${l} residual`);
+    const n2 = this.norm(`${p}.post_attention_layernorm`, mid, `${p}.n2`);
+    const gate = this.linear(`${p}.mlp.gate_proj`, n2, `${p}.gate`);
+    const up = this.linear(`${p}.mlp.up_proj`, n2, `${p}.up`);
+    const h = this.swiglu(gate, up, `${p}.h`, l);
+    const down = this.linear(`${p}.mlp.down_proj`, h, `${p}.down`);
+    return this.residual(mid, down, `${p}.out`, `block ${l} residual`);
+  }
+
+  swiglu(gate: string, up: string, out: string, l: number): string {
+    const size = this.g.get(gate).size;
+    const h = this.g.activation(out, this.g.get(gate).shape);
+    this.g.op("forward", elementwise({ op: "swiglu" }, size, this.input.device), { gate, up, out: h }, `block ${l} swiglu`);
+    this.grads.propagate(h, [gate, up]);
+    this.onBackward(() => {
+      if (!this.grads.needs(h) || (!this.grads.needs(gate) && !this.grads.needs(up))) return;
+      const dgate = this.grads.contribute(gate);
+      const dup = this.grads.contribute(up);
+      if (dgate.accumulate || dup.accumulate) throw new Error("graph: swiglu inputs with two readers");
+      this.g.op("backward", elementwise({ op: "swiglu_backward" }, size, this.input.device), {
+        dout: this.grads.read(h), gate, up, dgate: dgate.buffer, dup: dup.buffer,
+      }, `block ${l} swiglu backward`);
+    });
+    return h;
+  }
+
+  gelu(x: string, out: string, l: number): string {
+    const size = this.g.get(x).size;
+    const y = this.g.activation(out, this.g.get(x).shape);
+    this.g.op("forward", elementwise({ op: "gelu" }, size, this.input.device), { a: x, out: y }, `block ${l} gelu`);
+    this.grads.propagate(y, [x]);
+    this.onBackward(() => {
+      if (!this.grads.needs(y) || !this.grads.needs(x)) return;
+      const dx = this.grads.contribute(x);
+      if (dx.accumulate) throw new Error("graph: gelu input with two readers");
+      this.g.op("backward", elementwise({ op: "gelu_backward" }, size, this.input.device), { a: x, dout: this.grads.read(y), out: dx.buffer }, `block ${l} gelu backward`);
+    });
+    return y;
+  }
+
+  gpt2Block(l: number, x: string): string {
+    const p = `transformer.h.${l}`;
+    const E = this.input.tree.config.hiddenSize;
+    const n1 = this.norm(`${p}.ln_1`, x, `${p}.n1`);
+    const qkv = this.linear(`${p}.attn.c_attn`, n1, `${p}.qkv`);
+    const parts = ["q", "k", "v"].map((name, i) => {
+      const out = this.g.activation(`${p}.${name}`, [this.tokens, E]);
+      const shape = { rows: this.tokens, width: E, inCols: 3 * E, inOffset: i * E, outCols: E, outOffset: 0 };
+      this.g.op("forward", copyColumns(shape, this.input.device), { x: qkv, out }, `block ${l} split ${name}`);
+      this.grads.propagate(out, [qkv]);
+      return out;
+    });
+    const [q, k, v] = parts as [string, string, string];
+    // The split's backward writes each part's gradient into its columns of d:qkv.
+    this.onBackward(() => {
+      if (!this.grads.needs(qkv)) return;
+      const dqkv = this.grads.contribute(qkv);
+      parts.forEach((part, i) => {
+        const shape = { rows: this.tokens, width: E, inCols: E, inOffset: 0, outCols: 3 * E, outOffset: i * E };
+        this.g.op("backward", copyColumns(shape, this.input.device), { x: this.grads.read(part), out: dqkv.buffer }, `block ${l} join d${["q", "k", "v"][i]}`);
+      });
+    });
+    const a = this.attention(l, q, k, v);
+    const o = this.linear(`${p}.attn.c_proj`, a, `${p}.o`);
+    const mid = this.residual(x, o, `${p}.mid`, `block ${l} residual`);
+    const n2 = this.norm(`${p}.ln_2`, mid, `${p}.n2`);
+    const f = this.linear(`${p}.mlp.c_fc`, n2, `${p}.fc`);
+    const h = this.gelu(f, `${p}.h`, l);
+    const down = this.linear(`${p}.mlp.c_proj`, h, `${p}.down`);
+    return this.residual(mid, down, `${p}.out`, `block ${l} residual`);
+  }
+}
+
+export function lowerCausalLM(input: LoweringInput): { graph: Graph; wgsl: Map<string, string> } {
+  const L = new Lowering(input);
+  const { g, grads, tokens } = L;
+  const { tree, device } = input;
+  const c = tree.config;
+  const gpt2 = tree.family === "gpt2";
+  const ids = g.input("ids", [tokens], "i32");
+  const labels = g.input("labels", [tokens], "i32");
+
+  // Embeddings (frozen here: nothing below them needs a gradient).
+  const embed = L.module(gpt2 ? "transformer.wte" : "model.embed_tokens");
+  let x = g.activation("embed.out", [tokens, c.hiddenSize]);
+  g.op("forward", embeddingForward({ tokens, vocab: embed.inFeatures, D: c.hiddenSize }, device), { ids, table: L.weightOf(embed), out: x }, "embed forward");
+  if (gpt2) {
+    const wpe = L.module("transformer.wpe");
+    const positions = g.constant("positions", Array.from({ length: tokens }, (_, t) => t % input.seqLen), "i32");
+    const pos = g.activation("embed.positions", [tokens, c.hiddenSize]);
+    g.op("forward", embeddingForward({ tokens, vocab: wpe.inFeatures, D: c.hiddenSize }, device), { ids: positions, table: L.weightOf(wpe), out: pos }, "wpe forward");
+    const sum = g.activation("embed.sum", [tokens, c.hiddenSize]);
+    g.op("forward", elementwise({ op: "add" }, tokens * c.hiddenSize, device), { a: x, b: pos, out: sum }, "embed + positions");
+    x = sum;
+  }
+  for (let l = 0; l < c.layers; l++) x = gpt2 ? L.gpt2Block(l, x) : L.llamaBlock(l, x);
+  const final = L.norm(gpt2 ? "transformer.ln_f" : "model.norm", x, "final.norm");
+  const logits = L.linear("lm_head", final, "logits");
+
+  // Loss: per-token cross-entropy and, in the same pass, its gradient over the logits.
+  const loss = g.activation("loss", [tokens]);
+  const dlogits = grads.needs(logits) ? grads.contribute(logits).buffer : g.activation("d:logits", [tokens, c.vocabSize]);
+  const ce = crossEntropy({ tokens, vocab: c.vocabSize }, device);
+  const ceBind = { logits, labels, loss, dlogits };
+  g.op("loss", ce, ceBind, "cross-entropy", { gradScale: { scalar: "gradScale" } });
+  g.phases.eval.push(...g.phases.forward);
+  g.op("eval", ce, ceBind, "cross-entropy", { gradScale: 1 });
+
+  let params: string | null = null;
+  let gradSumSq: string | null = null;
+  if (g.trainedElements > 0 && input.optimizer) {
+    L.emitBackward();
+    const opt = input.optimizer;
+    params = "params";
+    const segments = g.trainedTensors.map((t) => ({ offset: t.offset, length: t.size, weightDecay: t.weightDecay }));
+    const table = g.constant("adam.segments", [...adamwSegmentTable(segments)], "u32");
+    const clip = opt.maxGradNorm > 0;
+    gradSumSq = g.activation("grad.sumsq", [1]);
+    const flat = g.flatBuffers();
+    const count = g.trainedElements;
+    g.plan("optimizer", sumSquares(count, device), { x: flat.grads, out: gradSumSq }, "gradient norm");
+    g.op("optimizer", adamw({ count, segmentCount: segments.length, clip }, device),
+      { param: flat.params, grad: flat.grads, m: flat.m, v: flat.v, segments: table, ...(clip ? { gradSumSq } : {}) },
+      "adamw", {
+        lr: { scalar: "lr" }, step: { scalar: "step" }, beta1: opt.beta1, beta2: opt.beta2, eps: opt.eps,
+        gradScale: 1, maxNorm: opt.maxGradNorm,
+      });
+  }
+  return g.finish({ ids, labels, loss, logits, params, grads: params ? "grads" : null, gradSumSq }, params ? ["grads"] : []);
+}

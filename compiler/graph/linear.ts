@@ -1,0 +1,55 @@
+// A linear layer in the graph: y = x·Wᵀ (+ b), or x·W for GPT-2's Conv1D,
+// which stores W as (in, out). A module an adapter adapts is lowered by its
+// method's hook; every other linear is a plain GEMM whose backward computes
+// dX only when something below needs it, and never dW of the frozen weight.
+import { gemm } from "../codegen/gemm.js";
+import type { DeviceProfile } from "../codegen/types.js";
+import type { PlanModule } from "../resolve/plan-types.js";
+import type { GraphBuilder } from "./builder.js";
+import type { Contribution, GradTracker } from "./grads.js";
+
+export interface LinearSite {
+  path: string;
+  /** How W is stored: Hugging Face Linear (out, in), or Conv1D (in, out). */
+  layout: "out_in" | "in_out";
+  tokens: number;
+  inFeatures: number;
+  outFeatures: number;
+  x: string;
+  y: string;
+  weight: string;
+  bias?: string;
+}
+
+export interface LinearContext {
+  g: GraphBuilder;
+  grads: GradTracker;
+  device: DeviceProfile;
+}
+
+/** What a method does to a linear layer it adapts. */
+export interface LinearHook {
+  /** Emits the ops computing site.y (forward phase), declaring the method's tensors. */
+  forward(site: LinearSite, module: PlanModule, ctx: LinearContext): void;
+  /**
+   * Emits the backward: the gradients of the method's tensors (added into their
+   * gradient buffers) and, when `dx` is given, the input gradient.
+   */
+  backward(site: LinearSite, module: PlanModule, ctx: LinearContext, dy: string, dx: Contribution | undefined): void;
+}
+
+export function plainLinearForward(site: LinearSite, ctx: LinearContext): void {
+  const instance = gemm({ M: site.tokens, N: site.outFeatures, K: site.inFeatures, transB: site.layout === "out_in", bias: Boolean(site.bias) }, ctx.device);
+  const bind: Record<string, string> = { a: site.x, b: site.weight, c: site.y };
+  if (site.bias) bind.bias = site.bias;
+  ctx.g.op("forward", instance, bind, `${site.path} forward`);
+}
+
+/** dX = dY·W (Linear) or dY·Wᵀ (Conv1D). */
+export function plainLinearBackward(site: LinearSite, ctx: LinearContext, dy: string, dx: Contribution): void {
+  const instance = gemm(
+    { M: site.tokens, N: site.inFeatures, K: site.outFeatures, transB: site.layout === "in_out", accumulate: dx.accumulate },
+    ctx.device,
+  );
+  ctx.g.op("backward", instance, { a: dy, b: site.weight, c: dx.buffer }, `${site.path} backward dx`);
+}

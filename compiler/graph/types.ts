@@ -1,0 +1,103 @@
+// The graph IR: everything the runtime needs to train, evaluate and merge,
+// as plain JSON. Buffers have roles; ops are kernel dispatches over named
+// buffers; phases are op lists the runtime runs in order. The runtime reads
+// this and nothing else: it knows no method and no model family.
+import type { KernelSource } from "../codegen/types.js";
+
+export const GRAPH_VERSION = 1;
+
+export type BufferRole =
+  | "weight" // a frozen base tensor, read from the model's checkpoint
+  | "parameter" // a trained tensor (a view of the flat parameter buffer)
+  | "frozen" // a frozen tensor the adapter adds (VeRA's projections), made at init
+  | "gradient" // a view of the flat gradient buffer
+  | "optimizer" // AdamW's moments (flat)
+  | "activation" // kept from forward to backward, or passed between ops
+  | "input" // written by the host before a run: token ids, labels
+  | "constant"; // data fixed at compile time (AdamW's segment table)
+
+export type ElementType = "f32" | "i32" | "u32";
+
+/** How a parameter (or frozen adapter tensor) starts. */
+export type InitSpec =
+  | { kind: "zeros" }
+  | { kind: "ones" }
+  | { kind: "constant"; value: number }
+  | { kind: "uniform"; bound: number }
+  | { kind: "normal"; std: number; mean?: number }
+  /** A copy of (part of) a base tensor, e.g. LN tuning's trained copy. */
+  | { kind: "copy"; from: string }
+  /** Computed on the GPU by the init phase (DoRA's magnitude: row norms). */
+  | { kind: "computed" };
+
+export interface GraphBuffer {
+  name: string;
+  role: BufferRole;
+  type: ElementType;
+  /** Element count. */
+  size: number;
+  shape: number[];
+  /** weight: the checkpoint tensor; transposed when the kernel wants the other layout. */
+  tensor?: string;
+  /** parameter / gradient / optimizer views: the flat buffer and element offset. */
+  view?: { of: string; offset: number };
+  init?: InitSpec;
+  /** The PEFT key a parameter or frozen tensor is saved under (when it is saved). */
+  key?: string;
+  /** Weight decay applied by AdamW (parameters only). */
+  weightDecay?: number;
+  /** constant: the values. */
+  data?: number[];
+  /** activation: the memory slot it shares with others whose lifetimes do not overlap. */
+  slot?: number;
+}
+
+/** A run-time value an op's params take from the host each run (lr, step, gradScale...). */
+export interface ScalarRef {
+  scalar: string;
+}
+
+export interface GraphOp {
+  /** The kernel's key (its WGSL is kernels/<key>.wgsl in a bundle). */
+  kernel: string;
+  /** Kernel binding name → buffer name. */
+  bind: Record<string, string>;
+  dispatch: [number, number, number];
+  params?: Record<string, number | ScalarRef>;
+  /** What the op is, for errors and profiles: "model.layers.3.self_attn.q_proj lora forward". */
+  label: string;
+}
+
+export type PhaseName =
+  | "init" // once, after parameters are filled: computed inits
+  | "forward"
+  | "loss"
+  | "backward"
+  | "optimizer"
+  | "eval"; // forward + loss for evaluation (no gradients kept)
+
+export interface Graph {
+  graph: typeof GRAPH_VERSION;
+  /** Sequences per micro-batch and tokens per sequence the graph is built for. */
+  batch: number;
+  seqLen: number;
+  buffers: GraphBuffer[];
+  /** Kernels by key, without their WGSL (kept beside the graph). */
+  kernels: Record<string, Omit<KernelSource, "wgsl">>;
+  phases: Record<PhaseName, GraphOp[]>;
+  /** Buffers the host reads or writes by meaning. */
+  io: {
+    ids: string;
+    labels: string;
+    /** Per-token losses of the last forward ([batch·seqLen]). */
+    loss: string;
+    logits: string;
+    /** Flat parameter, gradient and moment buffers (null when nothing trains). */
+    params: string | null;
+    grads: string | null;
+    /** Σ grad² of the last step (for the logged gradient norm). */
+    gradSumSq: string | null;
+  };
+  /** Gradient buffers to clear before each accumulation window. */
+  zeroBeforeStep: string[];
+}

@@ -1,0 +1,254 @@
+// Runs a graph on the GPU: allocates its buffers (activations by shared slot,
+// trained tensors as views of flat buffers), fills weights and parameters,
+// compiles every kernel once and builds every bind group once, then encodes
+// whole phases into one compute pass per run. It knows no method and no model.
+import type { KernelSource, ParamField } from "../../compiler/codegen/types.js";
+import type { Graph, GraphBuffer, GraphOp, InitSpec, PhaseName, ScalarRef } from "../../compiler/graph/types.js";
+import type { GpuRuntime } from "../gpu/index.js";
+import type { CompiledKernel } from "../gpu/pipelines.js";
+import { KernelError } from "../gpu/errors.js";
+import { initialValues } from "./init.js";
+
+interface Binding {
+  buffer: GPUBuffer;
+  offset: number;
+  size: number;
+}
+
+interface PreparedOp {
+  op: GraphOp;
+  compiled: CompiledKernel;
+  bindGroup: GPUBindGroup;
+  params?: { buffer: GPUBuffer; fields: ParamField[]; values: Record<string, number>; scalars: Map<string, string> };
+}
+
+/** Where a graph's frozen and trained tensors come from. */
+export interface TensorSource {
+  /** A base tensor by checkpoint name, as float32. */
+  weight(name: string): Float32Array;
+  /** A saved adapter tensor by PEFT key, when one is loaded (else the tensor is initialized). */
+  saved?(key: string): Float32Array | undefined;
+  seed: number;
+}
+
+const usage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+export class GraphRunner {
+  private readonly bindings = new Map<string, Binding>();
+  private readonly owned: GPUBuffer[] = [];
+  private readonly phases = new Map<PhaseName, PreparedOp[]>();
+  private readonly scalars = new Map<string, number>();
+  private readonly dirty = new Set<string>();
+
+  private constructor(readonly runtime: GpuRuntime, readonly graph: Graph) {}
+
+  static async create(runtime: GpuRuntime, graph: Graph, wgsl: Map<string, string>, source: TensorSource): Promise<GraphRunner> {
+    const runner = new GraphRunner(runtime, graph);
+    runner.allocate();
+    runner.fill(source);
+    const kernels = new Map<string, KernelSource>();
+    for (const [key, meta] of Object.entries(graph.kernels)) {
+      const text = wgsl.get(key);
+      if (text === undefined) throw new Error(`the graph's kernel ${key} has no WGSL`);
+      kernels.set(key, { ...meta, wgsl: text });
+    }
+    await runtime.pipelines.prepare(kernels.values());
+    for (const [phase, ops] of Object.entries(graph.phases) as [PhaseName, GraphOp[]][]) {
+      runner.phases.set(phase, await Promise.all(ops.map((op) => runner.prepare(op, kernels.get(op.kernel)!))));
+    }
+    if (graph.phases.init.length > 0) await runner.run(["init"]);
+    return runner;
+  }
+
+  private allocate(): void {
+    const { device } = this.runtime;
+    const slots = new Map<number, number>();
+    for (const b of this.graph.buffers) if (b.role === "activation" && b.slot !== undefined) slots.set(b.slot, Math.max(slots.get(b.slot) ?? 0, b.size));
+    const slotBuffers = new Map<number, GPUBuffer>();
+    for (const [slot, size] of [...slots].sort((a, b) => a[0] - b[0])) slotBuffers.set(slot, this.createBuffer(size * 4, `slot ${slot}`));
+    // Flat buffers first: views point into them.
+    for (const b of this.graph.buffers.filter((x) => !x.view && x.role !== "activation")) {
+      this.bindings.set(b.name, { buffer: this.createBuffer(b.size * 4, b.name), offset: 0, size: b.size * 4 });
+    }
+    for (const b of this.graph.buffers) {
+      if (b.view) {
+        const flat = this.bindings.get(b.view.of);
+        if (!flat) throw new Error(`buffer ${b.name} is a view of ${b.view.of}, which the graph lacks`);
+        this.bindings.set(b.name, { buffer: flat.buffer, offset: b.view.offset * 4, size: b.size * 4 });
+      } else if (b.role === "activation") {
+        this.bindings.set(b.name, { buffer: slotBuffers.get(b.slot!)!, offset: 0, size: b.size * 4 });
+      }
+    }
+    void device;
+  }
+
+  private createBuffer(bytes: number, label: string): GPUBuffer {
+    const size = Math.max(16, Math.ceil(bytes / 16) * 16);
+    const buffer = this.runtime.device.createBuffer({ size, usage: usage(), label });
+    this.owned.push(buffer);
+    return buffer;
+  }
+
+  private fill(source: TensorSource): void {
+    const write = (name: string, data: Float32Array | Int32Array | Uint32Array) => {
+      const b = this.bindings.get(name)!;
+      this.runtime.device.queue.writeBuffer(b.buffer, b.offset, data.buffer, data.byteOffset, data.byteLength);
+    };
+    const weights = new Map<string, Float32Array>();
+    const weight = (tensor: string) => {
+      let values = weights.get(tensor);
+      if (!values) {
+        values = source.weight(tensor);
+        weights.set(tensor, values);
+      }
+      return values;
+    };
+    for (const b of this.graph.buffers) {
+      if (b.role === "weight") write(b.name, checkSize(b, weight(b.tensor!)));
+      else if (b.role === "constant") write(b.name, b.type === "f32" ? Float32Array.from(b.data!) : b.type === "i32" ? Int32Array.from(b.data!) : Uint32Array.from(b.data!));
+      else if ((b.role === "parameter" && b.view) || b.role === "frozen") {
+        const saved = b.key ? source.saved?.(b.key) : undefined;
+        if (saved) write(b.name, checkSize(b, saved));
+        else if (b.init && b.init.kind !== "computed") write(b.name, initialValues(b.init, b.size, source.seed, b.name, (from) => weight(from)));
+      }
+    }
+    // Moments start at zero; gradients are cleared before each step.
+    for (const name of ["adam_m", "adam_v", "grads"]) {
+      const b = this.bindings.get(name);
+      if (b) {
+        const encoder = this.runtime.device.createCommandEncoder();
+        encoder.clearBuffer(b.buffer);
+        this.runtime.device.queue.submit([encoder.finish()]);
+      }
+    }
+  }
+
+  private async prepare(op: GraphOp, source: KernelSource): Promise<PreparedOp> {
+    const { device } = this.runtime;
+    const compiled = await this.runtime.pipelines.get(source);
+    let params: PreparedOp["params"];
+    const entries: GPUBindGroupEntry[] = source.bindings.map((binding, index) => {
+      if (binding.access === "uniform") {
+        const fields = source.params ?? [];
+        const values: Record<string, number> = {};
+        const scalars = new Map<string, string>();
+        for (const field of fields) {
+          const value = op.params?.[field.name];
+          if (value === undefined) throw KernelError.of(source, "dispatch", `${op.label}: no value for params.${field.name}`);
+          if (typeof value === "number") values[field.name] = value;
+          else {
+            scalars.set(field.name, (value as ScalarRef).scalar);
+            values[field.name] = this.scalars.get((value as ScalarRef).scalar) ?? 0;
+          }
+        }
+        const buffer = device.createBuffer({ size: Math.max(16, Math.ceil((fields.length * 4) / 16) * 16), usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: `${op.label} params` });
+        this.owned.push(buffer);
+        params = { buffer, fields, values, scalars };
+        this.writeParams(params);
+        return { binding: index, resource: { buffer } };
+      }
+      const bound = this.bindings.get(op.bind[binding.name]!);
+      if (!bound) throw KernelError.of(source, "dispatch", `${op.label}: buffer ${op.bind[binding.name]} does not exist`);
+      return { binding: index, resource: { buffer: bound.buffer, offset: bound.offset, size: bound.size } };
+    });
+    device.pushErrorScope("validation");
+    const bindGroup = device.createBindGroup({ layout: compiled.layout, entries, label: op.label });
+    const error = await device.popErrorScope();
+    if (error) throw KernelError.of(source, "dispatch", `${op.label}: ${error.message}`);
+    return { op, compiled, bindGroup, ...(params ? { params } : {}) };
+  }
+
+  private writeParams(params: NonNullable<PreparedOp["params"]>): void {
+    const data = new ArrayBuffer(Math.max(16, Math.ceil((params.fields.length * 4) / 16) * 16));
+    const view = new DataView(data);
+    params.fields.forEach((field, i) => {
+      const value = params.values[field.name]!;
+      if (field.type === "f32") view.setFloat32(i * 4, value, true);
+      else if (field.type === "i32") view.setInt32(i * 4, value, true);
+      else view.setUint32(i * 4, value, true);
+    });
+    this.runtime.device.queue.writeBuffer(params.buffer, 0, data);
+  }
+
+  /** Sets a run-time scalar (lr, step, gradScale...); ops reading it see the new value from the next run. */
+  setScalar(name: string, value: number): void {
+    if (this.scalars.get(name) === value) return;
+    this.scalars.set(name, value);
+    this.dirty.add(name);
+  }
+
+  /** Writes host data into an input buffer. */
+  write(name: string, data: Int32Array | Float32Array | Uint32Array): void {
+    const b = this.bindings.get(name);
+    if (!b) throw new Error(`no buffer ${name}`);
+    if (data.byteLength > b.size) throw new Error(`${name}: ${data.byteLength} bytes for a ${b.size}-byte buffer`);
+    this.runtime.device.queue.writeBuffer(b.buffer, b.offset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Reads a buffer back (outside training steps: losses at log time, parameters to save). */
+  async read(name: string, into: Float32Array | Int32Array): Promise<void> {
+    const b = this.bindings.get(name);
+    if (!b) throw new Error(`no buffer ${name}`);
+    await this.runtime.pool.read({ buffer: b.buffer, offset: b.offset, size: b.size }, into);
+  }
+
+  /** Runs phases in order in one compute pass (after clearing `clear`), and waits for the GPU. */
+  async run(phases: PhaseName[], clear: string[] = []): Promise<void> {
+    const { device } = this.runtime;
+    this.flushScalars();
+    device.pushErrorScope("validation");
+    device.pushErrorScope("out-of-memory");
+    const encoder = device.createCommandEncoder();
+    for (const name of clear) {
+      const b = this.bindings.get(name)!;
+      encoder.clearBuffer(b.buffer, b.offset, Math.ceil(b.size / 4) * 4);
+    }
+    const pass = encoder.beginComputePass();
+    for (const phase of phases) {
+      for (const prepared of this.phases.get(phase) ?? []) {
+        pass.setPipeline(prepared.compiled.pipeline);
+        pass.setBindGroup(0, prepared.bindGroup);
+        pass.dispatchWorkgroups(...prepared.op.dispatch);
+      }
+    }
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    const oom = await device.popErrorScope();
+    const validation = await device.popErrorScope();
+    await device.queue.onSubmittedWorkDone();
+    const error = validation ?? oom;
+    if (error) throw new Error(`the GPU refused phase ${phases.join("+")}: ${error.message}`);
+  }
+
+  private flushScalars(): void {
+    if (this.dirty.size === 0) return;
+    for (const ops of this.phases.values()) {
+      for (const prepared of ops) {
+        const params = prepared.params;
+        if (!params) continue;
+        let changed = false;
+        for (const [field, scalar] of params.scalars) {
+          if (this.dirty.has(scalar)) {
+            params.values[field] = this.scalars.get(scalar)!;
+            changed = true;
+          }
+        }
+        if (changed) this.writeParams(params);
+      }
+    }
+    this.dirty.clear();
+  }
+
+  /** Frees every buffer (the runner cannot be used afterwards). */
+  destroy(): void {
+    for (const b of this.owned) b.destroy();
+    this.owned.length = 0;
+  }
+}
+
+function checkSize(buffer: GraphBuffer, values: Float32Array): Float32Array {
+  if (values.length !== buffer.size) throw new Error(`${buffer.name}: ${values.length} values for ${buffer.size} elements`);
+  return values;
+}
+
+export type { InitSpec };
