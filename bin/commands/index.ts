@@ -7,6 +7,7 @@ import { doctor } from "./doctor.js";
 import { fmt } from "./fmt.js";
 import { importConfig } from "./import.js";
 import { inspect } from "./inspect.js";
+import { trainCommand } from "./train.js";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -62,6 +63,19 @@ export function registerCommands(program: Command, io: Io, setExit: (code: numbe
     .option("--json", "print the differences as JSON")
     .option("--exit-code", "exit 1 when they differ (as git diff --exit-code)")
     .action((a: string, b: string, options) => setExit(diffCommand(io, a, b, options)));
+
+  program
+    .command("train")
+    .description("train a spec's adapter on the GPU (or a compiled bundle's) and save it in PEFT's format")
+    .argument("<spec>", "a .peft spec with a train block, or a bundle directory")
+    .option("--model <dir>", "the Hugging Face model directory (default: the spec's model path)")
+    .option("--data <file>", "the training data (JSONL), instead of the train block's")
+    .option("--out <dir>", "where the adapter, metrics, loss plot and checkpoints go (default: runs/<adapter>)")
+    .option("--steps <n>", "optimizer steps, instead of the train block's", positiveInt)
+    .option("--resume", "continue from the newest checkpoint in --out")
+    .option("--adapter <name>", "which train block, when the spec has several")
+    .option("--json", "print the result as JSON")
+    .action(async (input: string, options) => setExit(await trainCommand(io, input, options)));
 
   program
     .command("import")

@@ -34,7 +34,12 @@ export class GraphBuilder {
   private readonly trained: { name: string; offset: number; size: number; weightDecay: number }[] = [];
   private scratchCounter = 0;
 
-  constructor(readonly batch: number, readonly seqLen: number) {}
+  /**
+   * @param weightDecay AdamW's decoupled weight decay for trained tensors, as
+   * Hugging Face's Trainer applies it: to everything but biases and norm weights
+   * (which declare `decay: false`).
+   */
+  constructor(readonly batch: number, readonly seqLen: number, readonly weightDecay = 0) {}
 
   get tokens(): number {
     return this.batch * this.seqLen;
@@ -83,16 +88,17 @@ export class GraphBuilder {
   }
 
   /** A trained tensor: its value and its gradient, as views of the flat buffers. */
-  parameter(name: string, shape: number[], init: InitSpec, options: { key?: string; weightDecay?: number } = {}): TrainedTensor {
+  parameter(name: string, shape: number[], init: InitSpec, options: { key?: string; decay?: boolean } = {}): TrainedTensor {
     const param = `p:${name}`;
     const grad = `g:${name}`;
     if (this.buffers.has(param)) return { param, grad };
     if (this.flatDeclared) throw new Error(`graph: parameter ${name} declared after the flat buffers`);
     const size = count(shape);
     const offset = this.paramOffset;
+    const weightDecay = options.decay === false ? 0 : this.weightDecay;
     this.paramOffset += Math.ceil(size / ALIGN) * ALIGN;
-    this.trained.push({ name, offset, size, weightDecay: options.weightDecay ?? 0 });
-    this.add({ name: param, role: "parameter", type: "f32", size, shape, init, view: { of: "params", offset }, ...(options.key ? { key: options.key } : {}), weightDecay: options.weightDecay ?? 0 });
+    this.trained.push({ name, offset, size, weightDecay });
+    this.add({ name: param, role: "parameter", type: "f32", size, shape, init, view: { of: "params", offset }, ...(options.key ? { key: options.key } : {}), weightDecay });
     this.add({ name: grad, role: "gradient", type: "f32", size, shape, view: { of: "grads", offset } });
     return { param, grad };
   }

@@ -76,7 +76,7 @@ class Lowering {
   private readonly backward: (() => void)[] = [];
 
   constructor(readonly input: LoweringInput) {
-    this.g = new GraphBuilder(input.batch, input.seqLen);
+    this.g = new GraphBuilder(input.batch, input.seqLen, input.optimizer?.weightDecay ?? 0);
     this.grads = new GradTracker(this.g);
     this.ctx = { g: this.g, grads: this.grads, device: input.device };
     this.adapted = adaptedModules(input.plan);

@@ -39,6 +39,8 @@ export class GraphRunner {
   private readonly phases = new Map<PhaseName, PreparedOp[]>();
   private readonly scalars = new Map<string, number>();
   private readonly dirty = new Set<string>();
+  /** Buffers filled from a saved adapter: init ops that would compute them are skipped. */
+  private readonly loaded = new Set<string>();
 
   private constructor(readonly runtime: GpuRuntime, readonly graph: Graph) {}
 
@@ -54,10 +56,16 @@ export class GraphRunner {
     }
     await runtime.pipelines.prepare(kernels.values());
     for (const [phase, ops] of Object.entries(graph.phases) as [PhaseName, GraphOp[]][]) {
-      runner.phases.set(phase, await Promise.all(ops.map((op) => runner.prepare(op, kernels.get(op.kernel)!))));
+      // An init op computes a starting value; a value loaded from a saved adapter wins.
+      const wanted = phase === "init" ? ops.filter((op) => !runner.initWritesLoaded(op, kernels.get(op.kernel)!)) : ops;
+      runner.phases.set(phase, await Promise.all(wanted.map((op) => runner.prepare(op, kernels.get(op.kernel)!))));
     }
     if (graph.phases.init.length > 0) await runner.run(["init"]);
     return runner;
+  }
+
+  private initWritesLoaded(op: GraphOp, source: KernelSource): boolean {
+    return source.bindings.some((b) => b.access === "read_write" && this.loaded.has(op.bind[b.name]!));
   }
 
   private allocate(): void {
@@ -108,7 +116,10 @@ export class GraphRunner {
       else if (b.role === "constant") write(b.name, b.type === "f32" ? Float32Array.from(b.data!) : b.type === "i32" ? Int32Array.from(b.data!) : Uint32Array.from(b.data!));
       else if ((b.role === "parameter" && b.view) || b.role === "frozen") {
         const saved = b.key ? source.saved?.(b.key) : undefined;
-        if (saved) write(b.name, checkSize(b, saved));
+        if (saved) {
+          write(b.name, checkSize(b, saved));
+          this.loaded.add(b.name);
+        }
         else if (b.init && b.init.kind !== "computed") write(b.name, initialValues(b.init, b.size, source.seed, b.name, (from) => weight(from)));
       }
     }

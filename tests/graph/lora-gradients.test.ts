@@ -18,6 +18,16 @@ function randomSigns(n: number, seed: number): Float64Array {
   });
 }
 
+function rowNorms(W: Float64Array, out: number, inFeatures: number, conv1d: boolean): Float64Array {
+  const norms = new Float64Array(out);
+  for (let o = 0; o < out; o++) {
+    let s = 0;
+    for (let i = 0; i < inFeatures; i++) s += W[conv1d ? i * out + o : o * inFeatures + i]! ** 2;
+    norms[o] = Math.sqrt(s);
+  }
+  return norms;
+}
+
 const OPTIMIZER = { lr: 1e-3, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 0 };
 
 /** Each trained tensor's values (or gradients) read out of the flat buffer. */
@@ -29,8 +39,13 @@ function views(graph: Graph, flat: Float32Array, role: "parameter" | "gradient")
   return out;
 }
 
-/** Effective weights for the reference: W + s·B·A per adapted module (transposed for Conv1D). */
-function loraWeights(tree: ModelTree, modules: PlanModule[], params: Map<string, Float64Array>, base: (name: string) => Float64Array) {
+/**
+ * Effective weights for the reference: W + s·B·A per adapted module (transposed
+ * for Conv1D); with DoRA, (m / n)·(W + s·B·A) where n is the row norm taken at
+ * `frozenNorms` when given: PEFT's DoRA treats the norm as a constant, so the
+ * gradient to check is the one with n held fixed.
+ */
+function loraWeights(tree: ModelTree, modules: PlanModule[], params: Map<string, Float64Array>, base: (name: string) => Float64Array, frozenNorms?: Map<string, Float64Array>) {
   const merged = new Map<string, Float64Array>();
   for (const m of modules) {
     const node = tree.modules.find((n) => n.path === m.path)!;
@@ -48,6 +63,16 @@ function loraWeights(tree: ModelTree, modules: PlanModule[], params: Map<string,
         W[at]! += s * d;
       }
     }
+    const magnitude = params.get(`base_model.model.${m.path}.lora_magnitude_vector`);
+    if (magnitude) {
+      const norms = frozenNorms?.get(m.path) ?? rowNorms(W, m.outFeatures, m.inFeatures, node.kind === "conv1d");
+      for (let o = 0; o < m.outFeatures; o++) {
+        for (let i = 0; i < m.inFeatures; i++) {
+          const at = node.kind === "conv1d" ? i * m.outFeatures + o : o * m.inFeatures + i;
+          W[at]! *= magnitude[o]! / norms[o]!;
+        }
+      }
+    }
     merged.set(m.path, W);
   }
   // By module: a tied lm_head's adapter must not change the embedding lookup.
@@ -59,6 +84,9 @@ const cases: [string, "llama" | "qwen2" | "gpt2", string][] = [
   ["llama: rsLoRA on the MLP of one block", "llama", 'adapter a: lora { r = 4  alpha = 6  use_rslora = true  init = random  target "layers.2.mlp.gate_proj", "layers.2.mlp.up_proj" }'],
   ["qwen2: k_proj with biases, and the tied lm_head", "qwen2", 'adapter a: lora { r = 3  alpha = 3  init = random  target "k_proj", "lm_head" }'],
   ["gpt2: Conv1D c_attn and mlp.c_proj", "gpt2", 'adapter a: lora { r = 4  alpha = 8  init = random  target "c_attn", "mlp.c_proj" }'],
+  ["llama: DoRA with rsLoRA", "llama", 'adapter a: lora { r = 4  alpha = 8  use_dora = true  use_rslora = true  init = random  target "q_proj", "down_proj" }'],
+  ["qwen2: DoRA on biased k_proj", "qwen2", 'adapter a: lora { r = 2  alpha = 4  use_dora = true  init = random  target "k_proj" }'],
+  ["gpt2: DoRA on Conv1D", "gpt2", 'adapter a: lora { r = 4  alpha = 4  use_dora = true  init = random  target "attn.c_proj" }'],
 ];
 
 for (const [name, kind, adapter] of cases) {
@@ -87,7 +115,15 @@ for (const [name, kind, adapter] of cases) {
       return cache.get(n)!;
     };
     const modules = plan.adapters[0]!.modules;
-    const loss = () => referenceLoss(model.tree, loraWeights(model.tree, modules, params, base), ids).mean;
+    // DoRA's norms at the point the gradient is taken, held fixed for the differences.
+    const norms = new Map<string, Float64Array>();
+    for (const m of modules) {
+      const node = model.tree.modules.find((n) => n.path === m.path)!;
+      const direction = loraWeights(model.tree, [{ ...m, hyperparameters: { ...m.hyperparameters, use_dora: false } }],
+        new Map([...params].filter(([k]) => !k.endsWith("lora_magnitude_vector"))), base).bind(null);
+      norms.set(m.path, rowNorms(direction(node.weight.name, m.path), m.outFeatures, m.inFeatures, node.kind === "conv1d"));
+    }
+    const loss = () => referenceLoss(model.tree, loraWeights(model.tree, modules, params, base, norms), ids).mean;
     const eps = 1e-4;
     for (const [key, values] of params) {
       const grad = grads.get(key)!;

@@ -1,0 +1,149 @@
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { compileSpec, sha256, type CompiledBundle } from "../../compiler/bundle/compile.js";
+import type { TrainSettings } from "../../compiler/bundle/train-settings.js";
+import { writeBundle, bundleIndex } from "../../compiler/bundle/write.js";
+import { UserError } from "../../compiler/errors.js";
+import { loadModel, type LoadedModel } from "../../compiler/models/load.js";
+import { ModelError } from "../../compiler/models/types.js";
+import { hasErrors } from "../../grammar/diagnostics.js";
+import { BundleError, isBundle, readBundle } from "../../runtime/bundle/read.js";
+import { DataError } from "../../runtime/data/examples.js";
+import { TokenizerError } from "../../runtime/data/tokenizer.js";
+import { readFloat32 } from "../../runtime/files/checkpoint.js";
+import { acquireRuntime } from "../../runtime/gpu/index.js";
+import { train, TrainingStopped } from "../../runtime/train/trainer.js";
+import type { Io } from "../io.js";
+import { loadTrainingData } from "./data.js";
+import { progressReporter } from "./progress.js";
+import { printDiagnostics } from "./report.js";
+import { loadValidSpec, ReportedError } from "./spec.js";
+
+export interface TrainOptions {
+  model?: string;
+  data?: string;
+  out?: string;
+  steps?: number;
+  resume?: boolean;
+  adapter?: string;
+  json?: boolean;
+}
+
+interface Prepared {
+  graph: CompiledBundle["graph"];
+  wgsl: Map<string, string>;
+  settings: TrainSettings;
+  peftConfigs: Record<string, string>;
+  model: LoadedModel;
+  bundleId: string;
+  /** The directory relative paths in the settings are resolved against. */
+  base: string;
+  keys: Map<string, string>;
+  title: string;
+}
+
+/** Trains a spec's (or a bundle's) adapter on the GPU and saves it in PEFT's layout. */
+export async function trainCommand(io: Io, input: string, options: TrainOptions): Promise<number> {
+  const runtime = await acquireRuntime();
+  try {
+    const prepared = isBundle(input) ? fromBundle(input, options) : fromSpec(io, input, options, runtime.profile);
+    const { settings } = prepared;
+    const dataPath = options.data ? resolve(options.data) : resolveFrom(prepared.base, settings.data.path);
+    const data = loadTrainingData(prepared.model, settings, dataPath, settings.data.eval ? resolveFrom(prepared.base, settings.data.eval) : undefined);
+    const out = resolve(options.out ?? join("runs", settings.adapter));
+    if (!isBundle(input)) io.err(`compiled ${input}: ${Object.keys(prepared.graph.kernels).length} kernels, ${prepared.graph.phases.forward.length + prepared.graph.phases.backward.length} dispatches a micro-batch`);
+    const result = await train({
+      runtime,
+      graph: prepared.graph,
+      wgsl: prepared.wgsl,
+      settings,
+      bundleId: prepared.bundleId,
+      weights: (name) => readFloat32(prepared.model.checkpoint, name),
+      train: data.train,
+      evaluation: data.evaluation,
+      out,
+      resume: options.resume ?? false,
+      peftConfigs: prepared.peftConfigs,
+      adapterOfKey: (key) => prepared.keys.get(key) ?? settings.adapter,
+      reporter: progressReporter(io),
+      title: prepared.title,
+    });
+    const summary = {
+      steps: result.steps,
+      first_loss: result.firstLoss ?? null,
+      last_loss: result.lastLoss ?? null,
+      eval_loss: result.evalLoss ?? null,
+      adapter: result.adapterDir,
+      metrics: join(out, "metrics.jsonl"),
+      plot: join(out, "loss.svg"),
+    };
+    if (options.json) io.out(JSON.stringify(summary, null, 2));
+    else {
+      io.out(`trained ${settings.adapter} for ${result.steps} steps: loss ${result.firstLoss?.toFixed(4)} → ${result.lastLoss?.toFixed(4)}${result.evalLoss !== undefined ? `, eval loss ${result.evalLoss.toFixed(4)}` : ""}`);
+      io.out(`adapter: ${result.adapterDir} (PEFT format)`);
+      io.out(`metrics: ${summary.metrics}, loss curve: ${summary.plot}`);
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof DataError || e instanceof TokenizerError || e instanceof TrainingStopped || e instanceof BundleError || e instanceof ModelError) {
+      throw new UserError(e.message);
+    }
+    throw e;
+  }
+}
+
+function resolveFrom(base: string, path: string): string {
+  return isAbsolute(path) ? path : resolve(base, path);
+}
+
+function fromSpec(io: Io, file: string, options: TrainOptions, device: Parameters<typeof compileSpec>[1]["device"]): Prepared {
+  const spec = loadValidSpec(io, file);
+  if (spec.ir.train.length === 0) throw new UserError(`${file} has no train block: add one, e.g. train ${spec.ir.adapters[0]?.name ?? "NAME"} { data = "train.jsonl" }`);
+  const compiled = compileSpec(spec, { device, ...(options.model ? { modelDir: options.model } : {}), ...(options.adapter ? { adapter: options.adapter } : {}), ...(options.steps ? { steps: options.steps } : {}) });
+  printDiagnostics(io, spec.source, compiled.diagnostics);
+  if (!compiled.bundle || !compiled.model || hasErrors(compiled.diagnostics)) throw new ReportedError();
+  const bundle = compiled.bundle;
+  const out = resolve(options.out ?? join("runs", bundle.train!.adapter));
+  writeBundle(join(out, "bundle"), bundle);
+  return {
+    graph: bundle.graph,
+    wgsl: bundle.wgsl,
+    settings: bundle.train!,
+    peftConfigs: bundle.peftConfigs,
+    model: compiled.model,
+    bundleId: sha256(JSON.stringify(bundleIndex(bundle))),
+    base: dirname(resolve(file)),
+    keys: keysOf(bundle.plan),
+    title: `${file}: ${bundle.train!.adapter}`,
+  };
+}
+
+function fromBundle(dir: string, options: TrainOptions): Prepared {
+  const bundle = readBundle(dir);
+  if (!bundle.index.train) throw new UserError(`${dir} was compiled without a train block: it can evaluate, not train`);
+  const modelDir = options.model ?? bundle.index.model.path;
+  const model = loadModel(modelDir, bundle.index.model.family);
+  if (model.tree.fingerprint !== bundle.index.model.fingerprint) {
+    throw new UserError(`${dir} was compiled for another model: ${modelDir} has fingerprint ${model.tree.fingerprint.slice(0, 19)}..., the bundle expects ${bundle.index.model.fingerprint.slice(0, 19)}...`,
+      "compile the spec again against this model");
+  }
+  const settings = { ...bundle.index.train, ...(options.steps ? { steps: options.steps } : {}) };
+  return {
+    graph: bundle.graph,
+    wgsl: bundle.wgsl,
+    settings,
+    peftConfigs: bundle.peftConfigs,
+    model,
+    bundleId: sha256(readFileSync(join(dir, "bundle.json"), "utf8")),
+    base: process.cwd(),
+    keys: keysOf(bundle.plan),
+    title: `${dir}: ${settings.adapter}`,
+  };
+}
+
+/** Which adapter each saved key belongs to. */
+function keysOf(plan: CompiledBundle["plan"]): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const a of plan.adapters) for (const t of [...a.modules.flatMap((m) => m.tensors), ...a.tensors]) keys.set(t.key, a.name);
+  return keys;
+}

@@ -1,0 +1,293 @@
+// The training loop: micro-batches through forward, loss and backward on the
+// GPU, AdamW every grad_accum of them, the loss read back only at logging
+// steps, checkpoints written atomically, and the adapter saved in PEFT's
+// layout. Everything that decides the run (data order, schedule, init) is a
+// function of the seed and the step, so the same seed gives the same losses
+// and a resumed run continues exactly where its checkpoint was written.
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { TrainSettings } from "../../compiler/bundle/train-settings.js";
+import type { Graph } from "../../compiler/graph/types.js";
+import { IGNORE } from "../data/examples.js";
+import { BatchStream, type Sequence } from "../data/batches.js";
+import { GraphRunner, type TensorSource } from "../executor/graph-runner.js";
+import { writeFileAtomic } from "../files/atomic.js";
+import type { GpuRuntime } from "../gpu/index.js";
+import { writeAdapters } from "../peft/adapter-files.js";
+import { latestCheckpoint, writeCheckpoint } from "./checkpoint.js";
+import { MetricsLog, type MetricRecord } from "./metrics.js";
+import { lossCurveSvg } from "./plot.js";
+import { learningRate } from "./schedule.js";
+
+export class TrainingStopped extends Error {}
+
+export interface Reporter {
+  start(total: number, from: number): void;
+  step(step: number, record: MetricRecord): void;
+  note(line: string): void;
+  stop(): void;
+}
+
+export interface TrainJob {
+  runtime: GpuRuntime;
+  graph: Graph;
+  wgsl: Map<string, string>;
+  settings: TrainSettings;
+  /** The bundle's identity: a checkpoint of another bundle is not resumed. */
+  bundleId: string;
+  weights: TensorSource["weight"];
+  train: Sequence[];
+  evaluation: Sequence[];
+  out: string;
+  resume: boolean;
+  /** adapter_config.json text per adapter name (from the bundle). */
+  peftConfigs: Record<string, string>;
+  /** Adapter name of each saved key's adapter. */
+  adapterOfKey: (key: string) => string;
+  reporter: Reporter;
+  title: string;
+}
+
+export interface TrainResult {
+  steps: number;
+  firstLoss: number | undefined;
+  lastLoss: number | undefined;
+  evalLoss: number | undefined;
+  adapterDir: string;
+}
+
+/** Next-token targets of a sequence: position t predicts token t + 1. */
+export function targetsOf(sequences: Sequence[], seqLen: number): Int32Array {
+  const out = new Int32Array(sequences.length * seqLen).fill(IGNORE);
+  sequences.forEach((s, b) => {
+    for (let t = 0; t + 1 < seqLen; t++) out[b * seqLen + t] = s.labels[t + 1]!;
+  });
+  return out;
+}
+
+function idsOf(sequences: Sequence[], seqLen: number): Int32Array {
+  const out = new Int32Array(sequences.length * seqLen);
+  sequences.forEach((s, b) => out.set(s.ids, b * seqLen));
+  return out;
+}
+
+/** The dropout masks of micro-batch k of a step: a function of the seed and position only. */
+export function dropoutSeed(seed: number, step: number, micro: number): number {
+  let h = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca77) ^ Math.imul(micro + 1, 0xc2b2ae3d)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+const predicted = (targets: Int32Array) => targets.reduce((n, t) => n + (t >= 0 ? 1 : 0), 0);
+
+/** Mean loss of the sequences in evaluation mode (per token, over predicted tokens). */
+export async function evaluate(runner: GraphRunner, sequences: Sequence[]): Promise<{ loss: number; tokens: number; perSequence: number[] }> {
+  const { batch, seqLen } = runner.graph;
+  const losses = new Float32Array(batch * seqLen);
+  let sum = 0;
+  let tokens = 0;
+  const perSequence: number[] = [];
+  // Dropout is the identity in evaluation.
+  runner.setScalar("training", 0);
+  for (let at = 0; at < sequences.length; at += batch) {
+    const chunk = sequences.slice(at, at + batch);
+    // A short last batch is filled with sequences that predict nothing.
+    const padded = [...chunk];
+    while (padded.length < batch) padded.push({ ids: new Int32Array(seqLen), labels: new Int32Array(seqLen).fill(IGNORE) });
+    const targets = targetsOf(padded, seqLen);
+    runner.write(runner.graph.io.ids, idsOf(padded, seqLen));
+    runner.write(runner.graph.io.labels, targets);
+    await runner.run(["eval"]);
+    await runner.read(runner.graph.io.loss, losses);
+    for (let b = 0; b < chunk.length; b++) {
+      let s = 0;
+      let n = 0;
+      for (let t = 0; t < seqLen; t++) {
+        if (targets[b * seqLen + t]! >= 0) {
+          s += losses[b * seqLen + t]!;
+          n++;
+        }
+      }
+      perSequence.push(n > 0 ? s / n : Number.NaN);
+      sum += s;
+      tokens += n;
+    }
+  }
+  return { loss: tokens > 0 ? sum / tokens : Number.NaN, tokens, perSequence };
+}
+
+export async function train(job: TrainJob): Promise<TrainResult> {
+  const { graph, settings: s } = job;
+  mkdirSync(job.out, { recursive: true });
+  const checkpoints = join(job.out, "checkpoints");
+  const metrics = new MetricsLog(join(job.out, "metrics.jsonl"));
+  const resumed = job.resume ? latestCheckpoint(checkpoints) : undefined;
+  if (resumed && resumed.state.bundle !== job.bundleId) {
+    throw new TrainingStopped(`${resumed.path} is a checkpoint of another spec or model: it cannot be resumed here (start without --resume, or use another --out)`);
+  }
+  if (job.resume && !resumed) job.reporter.note(`no checkpoint in ${checkpoints}: starting from step 0`);
+  let history: MetricRecord[] = resumed ? metrics.truncate(resumed.state.step) : [];
+  if (!resumed && existsSync(metrics.path)) writeFileAtomic(metrics.path, "");
+
+  const runner = await GraphRunner.create(job.runtime, graph, job.wgsl, { weight: job.weights, seed: s.seed });
+  try {
+    if (resumed) await restore(runner, resumed.tensors);
+    const stream = new BatchStream(job.train, s.batch, s.seed, s.data.shuffle);
+    const schedule = { ...s.schedule, lr: s.optimizer.lr, steps: s.steps };
+    const start = resumed?.state.step ?? 0;
+    const flat = graph.buffers.find((b) => b.name === graph.io.params);
+    if (!flat) throw new TrainingStopped("the spec trains nothing: its adapters have no trained tensors");
+    job.reporter.start(s.steps, start);
+    const losses = new Float32Array(s.batch * s.seqLen);
+    const sumSq = new Float32Array(1);
+    let firstLoss = history.find((r) => r.loss !== undefined)?.loss;
+    let lastLoss: number | undefined;
+    let windowTokens = 0;
+    let windowStart = Date.now();
+    const began = Date.now();
+    for (let step = start; step < s.steps; step++) {
+      const micro = Array.from({ length: s.gradAccum }, (_, k) => stream.batchAt(step * s.gradAccum + k));
+      const targets = micro.map((b) => targetsOf(b, s.seqLen));
+      const counted = targets.reduce((n, t) => n + predicted(t), 0);
+      // The loss of a step is the mean over every predicted token of its micro-batches.
+      runner.setScalar("gradScale", counted > 0 ? 1 / counted : 0);
+      runner.setScalar("training", 1);
+      for (let k = 0; k < s.gradAccum; k++) {
+        runner.setScalar("dropoutSeed", dropoutSeed(s.seed, step, k));
+        runner.write(graph.io.ids, idsOf(micro[k]!, s.seqLen));
+        runner.write(graph.io.labels, targets[k]!);
+        await runner.run(["forward", "loss", "backward"], k === 0 ? graph.zeroBeforeStep : []);
+      }
+      runner.setScalar("lr", learningRate(schedule, step));
+      runner.setScalar("step", step + 1);
+      await runner.run(["optimizer"]);
+      windowTokens += counted;
+      const done = step + 1;
+      const log = done % s.logEvery === 0 || done === s.steps || step === start;
+      if (log) {
+        // The only readbacks of a step, at logging steps: the last micro-batch's losses and Σ grad².
+        await runner.read(graph.io.loss, losses);
+        const lastTargets = targets[s.gradAccum - 1]!;
+        let total = 0;
+        for (let i = 0; i < losses.length; i++) if (lastTargets[i]! >= 0) total += losses[i]!;
+        const loss = total / Math.max(1, predicted(lastTargets));
+        if (graph.io.gradSumSq) await runner.read(graph.io.gradSumSq, sumSq);
+        if (!Number.isFinite(loss) || !Number.isFinite(sumSq[0]!)) {
+          throw new TrainingStopped(`the loss became ${loss} at step ${done} (gradient norm ${Math.sqrt(sumSq[0]!)}): training stopped; `
+            + `the last good checkpoint is kept in ${checkpoints}. Lower the learning rate or clip gradients (max_grad_norm).`);
+        }
+        const seconds = (Date.now() - windowStart) / 1000;
+        const record: MetricRecord = {
+          step: done,
+          loss,
+          lr: learningRate(schedule, step),
+          grad_norm: Math.sqrt(sumSq[0]!),
+          tokens: windowTokens,
+          tokens_per_s: seconds > 0 ? windowTokens / seconds : 0,
+          elapsed_s: (Date.now() - began) / 1000,
+        };
+        firstLoss ??= loss;
+        lastLoss = loss;
+        metrics.append(record);
+        history.push(record);
+        job.reporter.step(done, record);
+        windowTokens = 0;
+        windowStart = Date.now();
+      }
+      if (job.evaluation.length > 0 && s.evalEvery > 0 && done % s.evalEvery === 0 && done !== s.steps) {
+        const evaluation = await evaluate(runner, job.evaluation);
+        const record = { step: done, eval_loss: evaluation.loss };
+        metrics.append(record);
+        history.push(record);
+        job.reporter.step(done, record);
+      }
+      if (s.checkpointEvery > 0 && done % s.checkpointEvery === 0 && done !== s.steps) {
+        writeCheckpoint(checkpoints, { version: 1, step: done, bundle: job.bundleId, seed: s.seed }, await snapshot(runner));
+      }
+    }
+    let evalLoss: number | undefined;
+    if (job.evaluation.length > 0) {
+      evalLoss = (await evaluate(runner, job.evaluation)).loss;
+      const record = { step: s.steps, eval_loss: evalLoss };
+      metrics.append(record);
+      history.push(record);
+      job.reporter.step(s.steps, record);
+    }
+    job.reporter.stop();
+    const adapterDir = join(job.out, "adapter");
+    await saveAdapters(runner, job, adapterDir);
+    if (s.checkpointEvery > 0) writeCheckpoint(checkpoints, { version: 1, step: s.steps, bundle: job.bundleId, seed: s.seed }, await snapshot(runner));
+    history = metrics.read();
+    writeFileAtomic(join(job.out, "loss.svg"), lossCurveSvg(job.title,
+      history.filter((r) => r.loss !== undefined).map((r) => ({ step: r.step, loss: r.loss! })),
+      history.filter((r) => r.eval_loss !== undefined).map((r) => ({ step: r.step, loss: r.eval_loss! }))));
+    return { steps: s.steps, firstLoss, lastLoss, evalLoss, adapterDir };
+  } finally {
+    job.reporter.stop();
+    runner.destroy();
+  }
+}
+
+/** The trained tensors and AdamW's moments, as a checkpoint holds them. */
+async function snapshot(runner: GraphRunner) {
+  const { graph } = runner;
+  const size = graph.buffers.find((b) => b.name === "params")!.size;
+  const flat = { params: new Float32Array(size), m: new Float32Array(size), v: new Float32Array(size) };
+  await runner.read("params", flat.params);
+  await runner.read("adam_m", flat.m);
+  await runner.read("adam_v", flat.v);
+  const tensors = { params: new Map<string, Float32Array>(), m: new Map<string, Float32Array>(), v: new Map<string, Float32Array>(), shapes: new Map<string, number[]>() };
+  for (const b of graph.buffers) {
+    if (b.role !== "parameter" || !b.view) continue;
+    const slice = (a: Float32Array) => a.slice(b.view!.offset, b.view!.offset + b.size);
+    tensors.params.set(b.name, slice(flat.params));
+    tensors.m.set(b.name, slice(flat.m));
+    tensors.v.set(b.name, slice(flat.v));
+    tensors.shapes.set(b.name, b.shape);
+  }
+  return tensors;
+}
+
+async function restore(runner: GraphRunner, tensors: Awaited<ReturnType<typeof snapshot>>): Promise<void> {
+  const { graph } = runner;
+  const size = graph.buffers.find((b) => b.name === "params")!.size;
+  const flat = { params: new Float32Array(size), m: new Float32Array(size), v: new Float32Array(size) };
+  for (const b of graph.buffers) {
+    if (b.role !== "parameter" || !b.view) continue;
+    const values = tensors.params.get(b.name);
+    if (!values || values.length !== b.size) throw new TrainingStopped(`the checkpoint lacks ${b.name}: it does not belong to this spec`);
+    flat.params.set(values, b.view.offset);
+    flat.m.set(tensors.m.get(b.name)!, b.view.offset);
+    flat.v.set(tensors.v.get(b.name)!, b.view.offset);
+  }
+  runner.write("params", flat.params);
+  runner.write("adam_m", flat.m);
+  runner.write("adam_v", flat.v);
+}
+
+/** The trained adapters in PEFT's layout: config from the bundle, tensors under their PEFT keys. */
+export async function saveAdapters(runner: GraphRunner, job: Pick<TrainJob, "peftConfigs" | "adapterOfKey">, dir: string): Promise<void> {
+  const { graph } = runner;
+  const byAdapter = new Map<string, Map<string, { shape: number[]; data: Float32Array }>>();
+  const size = graph.buffers.find((b) => b.name === "params")?.size ?? 0;
+  const flat = new Float32Array(size);
+  if (size > 0) await runner.read("params", flat);
+  for (const b of graph.buffers) {
+    if (!b.key) continue;
+    let data: Float32Array;
+    if (b.role === "parameter" && b.view) data = flat.slice(b.view.offset, b.view.offset + b.size);
+    else if (b.role === "frozen") {
+      data = new Float32Array(b.size);
+      await runner.read(b.name, data);
+    } else continue;
+    const adapter = job.adapterOfKey(b.key);
+    if (!byAdapter.has(adapter)) byAdapter.set(adapter, new Map());
+    byAdapter.get(adapter)!.set(b.key, { shape: b.shape, data });
+  }
+  const adapters = [...byAdapter].map(([name, tensors]) => {
+    const config = job.peftConfigs[name];
+    if (!config) throw new TrainingStopped(`adapter '${name}' has no PEFT config to save it with`);
+    return { name, config, tensors };
+  });
+  writeAdapters(dir, adapters);
+}
