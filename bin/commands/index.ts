@@ -8,6 +8,7 @@ import { fmt } from "./fmt.js";
 import { importConfig } from "./import.js";
 import { inspect } from "./inspect.js";
 import { trainCommand } from "./train.js";
+import { evalCommand } from "./eval.js";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -76,6 +77,17 @@ export function registerCommands(program: Command, io: Io, setExit: (code: numbe
     .option("--adapter <name>", "which train block, when the spec has several")
     .option("--json", "print the result as JSON")
     .action(async (input: string, options) => setExit(await trainCommand(io, input, options)));
+
+  program
+    .command("eval")
+    .description("mean next-token cross-entropy and perplexity of a model, with or without a PEFT adapter")
+    .requiredOption("--model <dir>", "the Hugging Face model directory")
+    .option("--adapter <dir>", "a PEFT adapter directory (saved by peftc or by Hugging Face PEFT)")
+    .requiredOption("--data <file>", "JSONL: {\"text\"}, {\"prompt\",\"completion\"} or {\"input_ids\"} a line")
+    .option("--batch <n>", "sequences per batch (default 8)", positiveInt)
+    .option("--seq-len <n>", "cut examples to this many tokens (default: the longest example)", positiveInt)
+    .option("--json", 'print {"loss", "tokens", "per_example"}')
+    .action(async (options) => setExit(await evalCommand(io, options)));
 
   program
     .command("import")

@@ -161,7 +161,8 @@ export async function train(job: TrainJob): Promise<TrainResult> {
       runner.setScalar("lr", learningRate(schedule, step));
       runner.setScalar("step", step + 1);
       await runner.run(["optimizer"]);
-      windowTokens += counted;
+      // Tokens processed (padding included), the figure a throughput is quoted in.
+      windowTokens += s.gradAccum * s.batch * s.seqLen;
       const done = step + 1;
       const log = done % s.logEvery === 0 || done === s.steps || step === start;
       if (log) {

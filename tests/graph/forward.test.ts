@@ -63,10 +63,14 @@ for (const kind of kinds) {
     const logits = referenceLogits(loadModel(dir).tree, float64Weights(dir), ids);
     const want = read("logits.base");
     let worst = 0;
-    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(logits[i]! - want[i]!) / Math.max(1e-3, Math.abs(want[i]!)));
+    let scale = 0;
+    for (let i = 0; i < want.length; i++) {
+      worst = Math.max(worst, Math.abs(logits[i]! - want[i]!));
+      scale = Math.max(scale, Math.abs(want[i]!));
+    }
     // transformers computes RMSNorm and RoPE in float32 even in a float64 model, so
-    // its logits carry float32 rounding of the normalised activations.
-    assert.ok(worst < 1e-4, `largest relative difference ${worst}`);
+    // its logits carry float32 rounding of the normalised activations: about 1e-6 of their scale.
+    assert.ok(worst / scale < 1e-5, `largest difference ${worst} for logits up to ${scale}`);
   });
 }
 
