@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
-const GPU_COMMANDS = new Set(["doctor", "train", "eval", "merge", "combine", "generate"]);
+const GPU_COMMANDS = new Set(["doctor", "compile", "train", "eval", "merge", "combine", "generate"]);
 const NATIVE_NOISE = [
   /^Warning: max\w+ artificially reduced from \d+ to \d+/,
   /^Warning: Couldn't load Vulkan/,

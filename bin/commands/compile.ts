@@ -1,8 +1,15 @@
+import { compileSpec } from "../../compiler/bundle/compile.js";
+import { writeBundle } from "../../compiler/bundle/write.js";
+import { PORTABLE_GPU, type DeviceProfile } from "../../compiler/codegen/types.js";
 import { UserError } from "../../compiler/errors.js";
 import { peftConfigText } from "../../compiler/peft-config/emit.js";
 import type { AdapterIR, SpecIR } from "../../compiler/spec/ir.js";
+import { hasErrors } from "../../grammar/diagnostics.js";
+import { acquireDevice, NoAdapterError } from "../../runtime/device.js";
+import { deviceProfile } from "../../runtime/gpu/profile.js";
 import type { Io } from "../io.js";
-import { loadValidSpec } from "./spec.js";
+import { printDiagnostics } from "./report.js";
+import { loadValidSpec, ReportedError } from "./spec.js";
 
 export interface CompileOptions {
   emit?: string;
@@ -11,19 +18,42 @@ export interface CompileOptions {
   adapter?: string;
 }
 
-export const EMIT_KINDS = ["ir", "peft-config"] as const;
+export const EMIT_KINDS = ["ir", "plan", "graph", "peft-config"] as const;
 
-export function compile(io: Io, file: string, options: CompileOptions): number {
+/**
+ * A spec to a bundle (-o), or one stage printed (--emit). Kernels are chosen
+ * for this machine's WebGPU adapter, or for a portable GPU when there is none.
+ */
+export async function compile(io: Io, file: string, options: CompileOptions): Promise<number> {
   const spec = loadValidSpec(io, file);
-  switch (options.emit) {
-    case "ir":
-      io.out(JSON.stringify(spec.ir, null, 2));
-      return 0;
-    case "peft-config":
-      io.out(peftConfigText(spec.ir, chooseAdapter(spec.ir, options.adapter)));
-      return 0;
-    default:
-      throw new UserError("compile needs --emit (ir, peft-config); writing bundles needs --model and comes with the runtime");
+  if (options.emit === "ir") {
+    io.out(JSON.stringify(spec.ir, null, 2));
+    return 0;
+  }
+  if (options.emit === "peft-config") {
+    io.out(peftConfigText(spec.ir, chooseAdapter(spec.ir, options.adapter)));
+    return 0;
+  }
+  if (!options.emit && !options.output) throw new UserError("compile needs -o BUNDLE (write a bundle) or --emit STAGE (print ir, plan, graph or peft-config)");
+  const compiled = compileSpec(spec, { device: await profile(), ...(options.model ? { modelDir: options.model } : {}), ...(options.adapter ? { adapter: options.adapter } : {}) });
+  printDiagnostics(io, spec.source, compiled.diagnostics);
+  if (!compiled.bundle || hasErrors(compiled.diagnostics)) throw new ReportedError();
+  const bundle = compiled.bundle;
+  if (options.emit === "plan") io.out(JSON.stringify(bundle.plan, null, 2));
+  else if (options.emit === "graph") io.out(JSON.stringify(bundle.graph, null, 2));
+  if (options.output) {
+    writeBundle(options.output, bundle);
+    io.err(`wrote ${options.output}: ${bundle.wgsl.size} kernels, ${Object.values(bundle.graph.phases).reduce((n, p) => n + p.length, 0)} dispatches in ${Object.keys(bundle.graph.phases).length} phases`);
+  }
+  return 0;
+}
+
+async function profile(): Promise<DeviceProfile> {
+  try {
+    return deviceProfile(await acquireDevice());
+  } catch (e) {
+    if (e instanceof NoAdapterError) return PORTABLE_GPU;
+    throw e;
   }
 }
 

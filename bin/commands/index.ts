@@ -35,13 +35,13 @@ export function registerCommands(program: Command, io: Io, setExit: (code: numbe
 
   program
     .command("compile")
-    .description("compile a spec; --emit prints one stage's JSON")
+    .description("compile a spec against its model into a bundle (-o), or print one stage (--emit)")
     .argument("<spec>", "a .peft file")
     .addOption(new Option("--emit <stage>", "print a stage instead of writing a bundle").choices([...EMIT_KINDS]))
     .option("--model <dir>", "the Hugging Face model directory")
     .option("-o, --output <dir>", "the bundle directory to write")
     .option("--adapter <name>", "the adapter to emit, when the spec has several")
-    .action((file: string, options) => setExit(compile(io, file, options)));
+    .action(async (file: string, options) => setExit(await compile(io, file, options)));
 
   program
     .command("inspect")

@@ -34,9 +34,12 @@ export class MetricsLog {
     });
   }
 
-  /** Keeps only records up to `step` (those a checkpoint at `step` had seen). */
-  truncate(step: number): MetricRecord[] {
-    const kept = this.read().filter((r) => r.step <= step);
+  /**
+   * Keeps only records up to `step` (those a checkpoint at `step` had seen),
+   * less the final evaluation at `last`, which a resumed run always repeats.
+   */
+  truncate(step: number, last: number): MetricRecord[] {
+    const kept = this.read().filter((r) => r.step <= step && !(r.step === last && r.eval_loss !== undefined));
     writeFileAtomic(this.path, kept.map((r) => JSON.stringify(r) + "\n").join(""));
     return kept;
   }

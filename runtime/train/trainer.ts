@@ -126,7 +126,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     throw new TrainingStopped(`${resumed.path} is a checkpoint of another spec or model: it cannot be resumed here (start without --resume, or use another --out)`);
   }
   if (job.resume && !resumed) job.reporter.note(`no checkpoint in ${checkpoints}: starting from step 0`);
-  let history: MetricRecord[] = resumed ? metrics.truncate(resumed.state.step) : [];
+  let history: MetricRecord[] = resumed ? metrics.truncate(resumed.state.step, job.settings.steps) : [];
   if (!resumed && existsSync(metrics.path)) writeFileAtomic(metrics.path, "");
 
   const runner = await GraphRunner.create(job.runtime, graph, job.wgsl, { weight: job.weights, seed: s.seed });

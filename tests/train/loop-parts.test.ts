@@ -52,8 +52,12 @@ test("metrics.jsonl appends, tolerates a torn last line, and truncates for a res
   for (const step of [10, 20, 30]) log.append({ step, loss: 1 / step });
   writeFileSync(path, `${JSON.stringify({ step: 10, loss: 0.1 })}\n${JSON.stringify({ step: 20, loss: 0.05 })}\n{"step": 3`, { flag: "w" });
   assert.equal(log.read().map((r) => r.step), [10, 20]);
+  // A resume rewrites the file before appending, so the torn line is gone.
+  assert.equal(log.truncate(20, 30).map((r) => r.step), [10, 20]);
   log.append({ step: 30, loss: 0.03 });
-  assert.equal(log.truncate(20).map((r) => r.step), [10, 20]);
+  log.append({ step: 30, eval_loss: 0.03 });
+  assert.equal(log.truncate(30, 30).map((r) => [r.step, r.eval_loss]), [[10, undefined], [20, undefined], [30, undefined]]);
+  assert.equal(log.truncate(20, 30).map((r) => r.step), [10, 20]);
   assert.equal(log.read().map((r) => r.step), [10, 20]);
 });
 
