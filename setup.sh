@@ -5,8 +5,9 @@
 #   2. a WebGPU adapter: when dawn-node finds none on Debian 12, Mesa's software
 #      Vulkan driver (lavapipe) from bookworm-backports, since Dawn refuses the
 #      Mesa 22 that bookworm ships; elsewhere, a message saying what to install;
-#   3. the main job: tiny example models, and the example specs checked and
-#      resolved against them.
+#   3. the main job: tiny example models and data, the example specs checked
+#      and resolved against them, and a LoRA adapter trained on the GPU, with
+#      the eval loss before and after.
 #
 # Safe to run again: each step is skipped when it is already done.
 set -euo pipefail
@@ -103,12 +104,18 @@ ensure_webgpu_adapter() {
 }
 
 run_example() {
-  step "example: tiny Hugging Face models in models/ (made by tests/fixtures)"
+  step "example: tiny Hugging Face models and data in models/ (made by tests/fixtures)"
   node dist/tests/fixtures/make-models.js models
   step "example: check the specs in specs/examples"
   peftc check specs/examples/*.peft
   step "example: the plan of specs/examples/lora.peft against models/tiny-llama"
   peftc inspect specs/examples/lora.peft
+  step "example: eval loss of the base model on the held-out task data"
+  peftc eval --model models/tiny-llama --data models/data/completion-eval.jsonl
+  step "example: train the LoRA adapter of specs/examples/lora.peft on the GPU (the first run compiles the kernels)"
+  peftc train specs/examples/lora.peft --out runs/example
+  step "example: eval loss with the trained adapter (PEFT format, in runs/example/adapter)"
+  peftc eval --model models/tiny-llama --adapter runs/example/adapter --data models/data/completion-eval.jsonl
 }
 
 check_node
