@@ -80,7 +80,8 @@ export async function trainCommand(io: Io, input: string, options: TrainOptions)
     if (options.json) io.out(JSON.stringify(summary, null, 2));
     else {
       io.out(`trained ${settings.adapter} for ${result.steps} steps: loss ${result.firstLoss?.toFixed(4)} → ${result.lastLoss?.toFixed(4)}${result.evalLoss !== undefined ? `, eval loss ${result.evalLoss.toFixed(4)}` : ""}`);
-      io.out(`adapter: ${result.adapterDir} (PEFT format)`);
+      const format = prepared.peftConfigs[settings.adapter] !== undefined ? "PEFT format" : "tensors under PEFT's modules_to_save names; PEFT has no config for this method";
+      io.out(`adapter: ${result.adapterDir} (${format})`);
       io.out(`metrics: ${summary.metrics}, loss curve: ${summary.plot}`);
     }
     return 0;

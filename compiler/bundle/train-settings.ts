@@ -15,6 +15,7 @@ export interface TrainSettings {
   logEvery: number;
   evalEvery: number;
   checkpointEvery: number;
+  gradientCheckpointing: boolean;
   optimizer: { lr: number; weightDecay: number; beta1: number; beta2: number; eps: number };
   schedule: { name: ScheduleName; warmup: number; minLrRatio: number };
 }
@@ -47,6 +48,7 @@ export function trainSettings(train: TrainIR, overrides: TrainOverrides = {}): T
     logEvery: train.log_every as number,
     evalEvery: train.eval_every as number,
     checkpointEvery: train.checkpoint_every as number,
+    gradientCheckpointing: train.gradient_checkpointing as boolean,
     optimizer: { lr: optimizer.lr, weightDecay: optimizer.weight_decay, beta1: optimizer.beta1, beta2: optimizer.beta2, eps: optimizer.eps },
     schedule: { name: schedule.name, warmup: schedule.warmup, minLrRatio: schedule.min_lr_ratio },
   };

@@ -190,8 +190,11 @@ export class GraphBuilder {
 
 /**
  * Gives activations that are never alive at the same time the same memory
- * slot (best fit by size, in op order). Buffers the host reads or the eval
- * phase needs past the training order keep their own slots.
+ * slot. Largest first: each buffer joins an existing slot at least its size
+ * whose members are all dead while it lives (the one wasting least), or opens
+ * a new one. (One arena with offsets would pack tighter, but WebGPU forbids a
+ * dispatch to bind one buffer both read-only and writable, so activations that
+ * meet in an op must be separate buffers.) Buffers the host reads are pinned.
  */
 function assignSlots(buffers: GraphBuffer[], ops: GraphOp[], io: Graph["io"]): void {
   const first = new Map<string, number>();
@@ -205,29 +208,29 @@ function assignSlots(buffers: GraphBuffer[], ops: GraphOp[], io: Graph["io"]): v
   const pinned = new Set(Object.values(io).filter((x): x is string => typeof x === "string"));
   const candidates = buffers
     .filter((b) => b.role === "activation" && first.has(b.name))
-    .sort((a, b) => first.get(a.name)! - first.get(b.name)! || a.name.localeCompare(b.name));
-  const slots: { size: number; freeAfter: number }[] = [];
+    .sort((a, b) => b.size - a.size || first.get(a.name)! - first.get(b.name)! || a.name.localeCompare(b.name));
+  const slots: { size: number; lives: [number, number][] }[] = [];
   for (const b of candidates) {
     const start = first.get(b.name)!;
     const end = pinned.has(b.name) ? Number.POSITIVE_INFINITY : last.get(b.name)!;
     let best = -1;
     for (let s = 0; s < slots.length; s++) {
       const slot = slots[s]!;
-      if (slot.freeAfter < start && (best < 0 || Math.abs(slot.size - b.size) < Math.abs(slots[best]!.size - b.size))) best = s;
+      if (slot.size < b.size || slot.lives.some(([a, z]) => a <= end && start <= z)) continue;
+      if (best < 0 || slot.size < slots[best]!.size) best = s;
     }
     if (best < 0) {
-      slots.push({ size: b.size, freeAfter: end });
+      slots.push({ size: b.size, lives: [[start, end]] });
       b.slot = slots.length - 1;
     } else {
-      slots[best]!.size = Math.max(slots[best]!.size, b.size);
-      slots[best]!.freeAfter = end;
+      slots[best]!.lives.push([start, end]);
       b.slot = best;
     }
   }
   // Buffers used by no training op (eval-only) get slots of their own.
   for (const b of buffers) {
     if (b.role === "activation" && b.slot === undefined) {
-      slots.push({ size: b.size, freeAfter: Number.POSITIVE_INFINITY });
+      slots.push({ size: b.size, lives: [] });
       b.slot = slots.length - 1;
     }
   }

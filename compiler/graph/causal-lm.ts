@@ -10,6 +10,7 @@ import { embeddingForward } from "../codegen/embedding.js";
 import { normBackward, normForward } from "../codegen/norm.js";
 import { rope } from "../codegen/rope.js";
 import { adamw, adamwSegmentTable } from "../codegen/adamw.js";
+import { gemm } from "../codegen/gemm.js";
 import { sumSquares } from "../codegen/reduce.js";
 import type { DeviceProfile } from "../codegen/types.js";
 import { UserError } from "../errors.js";
@@ -39,6 +40,18 @@ export interface LoweringInput {
   device: DeviceProfile;
   /** Absent for an evaluation-only graph. */
   optimizer?: OptimizerSettings;
+  /**
+   * Carry gradients all the way to the input embeddings even with nothing to
+   * train: the cost of a frozen model's forward and backward, which a
+   * benchmark sets an adapter's step beside.
+   */
+  backwardToInputs?: boolean;
+  /**
+   * Recompute, during the backward, the MLP activations of blocks whose MLP is
+   * not adapted (the normed input, gate and up), instead of keeping them from
+   * the forward: about a third less activation memory for two extra GEMMs a block.
+   */
+  recompute?: boolean;
 }
 
 interface Adapted {
@@ -53,6 +66,9 @@ function adaptedModules(plan: Plan): Map<string, Adapted> {
     const method = findMethod(adapter.method)!;
     const hook = method.graph?.linear;
     if (!hook) throw new UserError(`training and running ${method.title} adapters is not supported yet (adapter '${adapter.name}')`);
+    if (method.name === "full" && adapter.modules.some((m) => m.kind !== "linear" && m.kind !== "conv1d")) {
+      throw new UserError(`full tuning of norms and embeddings is not supported by the graph yet (adapter '${adapter.name}')`);
+    }
     if (adapter.tensors.some((t) => t.trainable)) {
       throw new UserError(`adapter '${adapter.name}' trains tensors outside its modules (${adapter.tensors.find((t) => t.trainable)!.key}), which the graph does not support yet`);
     }
@@ -106,6 +122,8 @@ class Lowering {
   linear(path: string, x: string, y: string): string {
     const m = this.module(path);
     const layout = m.kind === "conv1d" ? "in_out" : "out_in";
+    const adapted = this.adapted.get(path);
+    const owned = adapted?.hook.ownsWeight ?? false;
     const site: LinearSite = {
       path,
       layout,
@@ -114,10 +132,11 @@ class Lowering {
       outFeatures: m.outFeatures,
       x,
       y: this.g.activation(y, [this.tokens, m.outFeatures]),
-      weight: this.weightOf(m),
-      ...(m.bias ? { bias: this.g.weight(m.bias.name, m.bias.shape) } : {}),
+      weight: owned ? "" : this.weightOf(m),
+      ...(m.bias && !owned ? { bias: this.g.weight(m.bias.name, m.bias.shape) } : {}),
+      weightTensor: m.weight.name,
+      ...(m.bias ? { biasTensor: m.bias.name } : {}),
     };
-    const adapted = this.adapted.get(path);
     if (adapted) adapted.hook.forward(site, adapted.module, this.ctx);
     else plainLinearForward(site, this.ctx);
     this.grads.propagate(site.y, [x], Boolean(adapted));
@@ -227,12 +246,22 @@ class Lowering {
     const n2 = this.norm(`${p}.post_attention_layernorm`, mid, `${p}.n2`);
     const gate = this.linear(`${p}.mlp.gate_proj`, n2, `${p}.gate`);
     const up = this.linear(`${p}.mlp.up_proj`, n2, `${p}.up`);
-    const h = this.swiglu(gate, up, `${p}.h`, l);
+    let h: string;
+    if (this.recomputable(l)) {
+      // Registered after the swiglu: its backward runs first and feeds it.
+      const hName = `${p}.h`;
+      const saved = { gate: `${p}.gate.recomputed`, up: `${p}.up.recomputed` };
+      h = this.swiglu(gate, up, hName, l, saved);
+      this.recomputeMlp(l, mid, h);
+    } else {
+      h = this.swiglu(gate, up, `${p}.h`, l);
+    }
     const down = this.linear(`${p}.mlp.down_proj`, h, `${p}.down`);
     return this.residual(mid, down, `${p}.out`, `block ${l} residual`);
   }
 
-  swiglu(gate: string, up: string, out: string, l: number): string {
+  /** SiLU(gate)·up; the backward reads `saved` gate and up (recomputed copies, when given). */
+  swiglu(gate: string, up: string, out: string, l: number, saved = { gate, up }): string {
     const size = this.g.get(gate).size;
     const h = this.g.activation(out, this.g.get(gate).shape);
     this.g.op("forward", elementwise({ op: "swiglu" }, size, this.input.device), { gate, up, out: h }, `block ${l} swiglu`);
@@ -243,10 +272,44 @@ class Lowering {
       const dup = this.grads.contribute(up);
       if (dgate.accumulate || dup.accumulate) throw new Error("graph: swiglu inputs with two readers");
       this.g.op("backward", elementwise({ op: "swiglu_backward" }, size, this.input.device), {
-        dout: this.grads.read(h), gate, up, dgate: dgate.buffer, dup: dup.buffer,
+        dout: this.grads.read(h), gate: saved.gate, up: saved.up, dgate: dgate.buffer, dup: dup.buffer,
       }, `block ${l} swiglu backward`);
     });
     return h;
+  }
+
+  /** Whether block l's MLP can be recomputed in the backward: nothing in it trains. */
+  recomputable(l: number): boolean {
+    const p = `model.layers.${l}`;
+    return (this.input.recompute ?? false) && ["mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"].every((m) => !this.adapted.has(`${p}.${m}`));
+  }
+
+  /**
+   * Emits, at the start of the MLP's backward, the normed input and the gate
+   * and up projections again, into buffers that live only from there.
+   */
+  recomputeMlp(l: number, mid: string, h: string): { gate: string; up: string } {
+    const p = `model.layers.${l}`;
+    const c = this.input.tree.config;
+    const device = this.input.device;
+    const gateR = this.g.activation(`${p}.gate.recomputed`, [this.tokens, c.intermediateSize]);
+    const upR = this.g.activation(`${p}.up.recomputed`, [this.tokens, c.intermediateSize]);
+    this.onBackward(() => {
+      if (!this.grads.needs(h)) return;
+      const norm = this.module(`${p}.post_attention_layernorm`);
+      const n2 = this.g.activation(`${p}.n2.recomputed`, [this.tokens, c.hiddenSize]);
+      const rstd = this.g.activation(`${p}.n2.recomputed.rstd`, [this.tokens]);
+      this.g.op("backward", normForward({ kind: "rms", rows: this.tokens, D: c.hiddenSize, eps: c.normEps }, device),
+        { x: mid, w: this.weightOf(norm), y: n2, rstdOut: rstd }, `block ${l} recompute norm`);
+      for (const [name, out] of [["gate_proj", gateR], ["up_proj", upR]] as const) {
+        const m = this.module(`${p}.mlp.${name}`);
+        const bind: Record<string, string> = { a: n2, b: this.weightOf(m), c: out };
+        if (m.bias) bind.bias = this.g.weight(m.bias.name, m.bias.shape);
+        this.g.op("backward", gemm({ M: this.tokens, N: m.outFeatures, K: m.inFeatures, transB: true, bias: Boolean(m.bias) }, device),
+          bind, `block ${l} recompute ${name}`);
+      }
+    });
+    return { gate: gateR, up: upR };
   }
 
   gelu(x: string, out: string, l: number): string {
@@ -318,6 +381,7 @@ export function lowerCausalLM(input: LoweringInput): { graph: Graph; wgsl: Map<s
     g.op("forward", elementwise({ op: "add" }, tokens * c.hiddenSize, device), { a: x, b: pos, out: sum }, "embed + positions");
     x = sum;
   }
+  if (input.backwardToInputs) grads.mark(x);
   for (let l = 0; l < c.layers; l++) x = gpt2 ? L.gpt2Block(l, x) : L.llamaBlock(l, x);
   const final = L.norm(gpt2 ? "transformer.ln_f" : "model.norm", x, "final.norm");
   const logits = L.linear("lm_head", final, "logits");
@@ -333,6 +397,7 @@ export function lowerCausalLM(input: LoweringInput): { graph: Graph; wgsl: Map<s
 
   let params: string | null = null;
   let gradSumSq: string | null = null;
+  if (input.backwardToInputs && g.trainedElements === 0) L.emitBackward();
   if (g.trainedElements > 0 && input.optimizer) {
     L.emitBackward();
     const opt = input.optimizer;

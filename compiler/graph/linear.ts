@@ -17,8 +17,12 @@ export interface LinearSite {
   outFeatures: number;
   x: string;
   y: string;
+  /** The frozen weight's buffer; absent when the method trains the weight itself. */
   weight: string;
   bias?: string;
+  /** The checkpoint tensors behind weight and bias (for methods that start from them). */
+  weightTensor?: string;
+  biasTensor?: string;
 }
 
 export interface LinearContext {
@@ -29,6 +33,8 @@ export interface LinearContext {
 
 /** What a method does to a linear layer it adapts. */
 export interface LinearHook {
+  /** The method trains the layer's own weight: no frozen copy is kept. */
+  ownsWeight?: boolean;
   /** Emits the ops computing site.y (forward phase), declaring the method's tensors. */
   forward(site: LinearSite, module: PlanModule, ctx: LinearContext): void;
   /**

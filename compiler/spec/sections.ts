@@ -43,6 +43,7 @@ export const trainSchema = {
     log_every: { type: "integer", minimum: 1, default: 10, description: "steps between logged losses" },
     eval_every: { type: "integer", minimum: 0, default: 0, description: "steps between evaluations; 0 evaluates at the end only" },
     checkpoint_every: { type: "integer", minimum: 0, default: 0, description: "steps between checkpoints; 0 writes none but the final adapter" },
+    gradient_checkpointing: { type: "boolean", default: false, description: "recompute the activations of frozen MLPs in the backward instead of keeping them: less memory, a little more time" },
     optimizer: {
       type: "object",
       "x-primary": "name",

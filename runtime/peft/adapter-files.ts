@@ -13,8 +13,12 @@ export class AdapterFileError extends Error {}
 
 export interface AdapterToWrite {
   name: string;
-  /** adapter_config.json's text, as PEFT writes it. */
-  config: string;
+  /**
+   * adapter_config.json's text, as PEFT writes it; null for adapters PEFT has
+   * no method for (full, bitfit): their tensors alone, under PEFT's
+   * modules_to_save names (base_model.model.<module>.weight).
+   */
+  config: string | null;
   /** Saved tensors by PEFT key. */
   tensors: Map<string, { shape: number[]; data: Float32Array }>;
 }
@@ -30,7 +34,7 @@ export function writeAdapters(dir: string, adapters: AdapterToWrite[], dtype: Dt
       const atTop = adapters.length === 1 || adapter.name === "default";
       const target = atTop ? tmp : join(tmp, adapter.name);
       if (!atTop) mkdirSync(target, { recursive: true });
-      writeFileSync(join(target, CONFIG_FILE), adapter.config);
+      if (adapter.config !== null) writeFileSync(join(target, CONFIG_FILE), adapter.config);
       const tensors = [...adapter.tensors].map(([name, t]) => ({ name, dtype, shape: t.shape, data: fromFloat32(t.data, dtype) }));
       writeFileSync(join(target, WEIGHTS_FILE), encodeSafetensors(tensors));
     }

@@ -285,10 +285,6 @@ export async function saveAdapters(runner: GraphRunner, job: Pick<TrainJob, "pef
     if (!byAdapter.has(adapter)) byAdapter.set(adapter, new Map());
     byAdapter.get(adapter)!.set(b.key, { shape: b.shape, data });
   }
-  const adapters = [...byAdapter].map(([name, tensors]) => {
-    const config = job.peftConfigs[name];
-    if (!config) throw new TrainingStopped(`adapter '${name}' has no PEFT config to save it with`);
-    return { name, config, tensors };
-  });
+  const adapters = [...byAdapter].map(([name, tensors]) => ({ name, config: job.peftConfigs[name] ?? null, tensors }));
   writeAdapters(dir, adapters);
 }

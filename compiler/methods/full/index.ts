@@ -1,5 +1,6 @@
 // Selective tuning: the selected weights themselves are trained, unchanged in shape.
 import type { MethodDefinition } from "../types.js";
+import { fullGraph } from "./graph.js";
 
 export const full: MethodDefinition = {
   name: "full",
@@ -15,4 +16,5 @@ export const full: MethodDefinition = {
       ...(m.hasBias ? [{ name: "bias", shape: [m.outFeatures], init: "the base model's", trainable: true, parameter: false, saved: true }] : []),
     ],
   },
+  graph: { linear: fullGraph },
 };
