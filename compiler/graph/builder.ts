@@ -2,6 +2,7 @@
 // tensors packed into flat buffers (so AdamW is one dispatch), and activation
 // memory shared between buffers whose lifetimes do not overlap.
 import type { KernelInstance, KernelPlan, KernelSource } from "../codegen/types.js";
+import { graphProblems } from "./schema.js";
 import {
   GRAPH_VERSION,
   type ElementType,
@@ -28,7 +29,7 @@ export interface TrainedTensor {
 export class GraphBuilder {
   private readonly buffers = new Map<string, GraphBuffer>();
   private readonly kernels = new Map<string, KernelSource>();
-  readonly phases: Record<PhaseName, GraphOp[]> = { init: [], forward: [], loss: [], backward: [], optimizer: [], eval: [] };
+  readonly phases: Record<PhaseName, GraphOp[]> = { init: [], forward: [], loss: [], backward: [], optimizer: [], eval: [], merge: [], unmerge: [] };
   private paramOffset = 0;
   private flatDeclared = false;
   private readonly trained: { name: string; offset: number; size: number; weightDecay: number }[] = [];
@@ -184,6 +185,9 @@ export class GraphBuilder {
       io,
       zeroBeforeStep,
     };
+    // A lowering bug shows here, at compile time, rather than as a GPU validation error.
+    const problems = graphProblems(graph);
+    if (problems.length > 0) throw new Error(`graph: the lowered graph is invalid: ${problems.slice(0, 5).join("; ")}`);
     return { graph, wgsl };
   }
 }

@@ -74,7 +74,11 @@ export type PhaseName =
   | "loss"
   | "backward"
   | "optimizer"
-  | "eval"; // forward + loss for evaluation (no gradients kept)
+  | "eval" // forward + loss for evaluation (no gradients kept)
+  | "merge" // adapters folded into the loaded weights, in place
+  | "unmerge"; // and taken out again
+
+export const PHASES: readonly PhaseName[] = ["init", "forward", "loss", "backward", "optimizer", "eval", "merge", "unmerge"];
 
 export interface Graph {
   graph: typeof GRAPH_VERSION;
@@ -85,13 +89,13 @@ export interface Graph {
   /** Kernels by key, without their WGSL (kept beside the graph). */
   kernels: Record<string, Omit<KernelSource, "wgsl">>;
   phases: Record<PhaseName, GraphOp[]>;
-  /** Buffers the host reads or writes by meaning. */
+  /** Buffers the host reads or writes by meaning (null where the graph has none: a merge graph reads no tokens). */
   io: {
-    ids: string;
-    labels: string;
+    ids: string | null;
+    labels: string | null;
     /** Per-token losses of the last forward ([batch·seqLen]). */
-    loss: string;
-    logits: string;
+    loss: string | null;
+    logits: string | null;
     /** Flat parameter, gradient and moment buffers (null when nothing trains). */
     params: string | null;
     grads: string | null;
@@ -100,4 +104,11 @@ export interface Graph {
   };
   /** Gradient buffers to clear before each accumulation window. */
   zeroBeforeStep: string[];
+}
+
+/** The token buffers of a graph that reads tokens (training, evaluation). */
+export function tokenIo(graph: Graph): { ids: string; labels: string; loss: string; logits: string } {
+  const { ids, labels, loss, logits } = graph.io;
+  if (!ids || !labels || !loss || !logits) throw new Error("graph: this graph reads no tokens");
+  return { ids, labels, loss, logits };
 }

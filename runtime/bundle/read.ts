@@ -1,8 +1,10 @@
 // A bundle read back: the graph, its kernels' WGSL, the plan and the settings.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { graphProblems } from "../../compiler/graph/schema.js";
 import type { Graph } from "../../compiler/graph/types.js";
 import type { Plan } from "../../compiler/resolve/plan-types.js";
+import { planProblems } from "../../compiler/resolve/plan-schema.js";
 import type { TrainSettings } from "../../compiler/bundle/train-settings.js";
 
 export class BundleError extends Error {}
@@ -42,7 +44,13 @@ export function readBundle(dir: string): LoadedBundle {
   const index = readJson<BundleIndex>(join(dir, "bundle.json"));
   if (index.format !== 1) throw new BundleError(`${dir}: bundle format ${index.format}, this peftc reads format 1`);
   const graph = readJson<Graph>(join(dir, "graph.json"));
+  const problems = graphProblems(graph);
+  if (problems.length > 0) {
+    throw new BundleError(`${join(dir, "graph.json")} is not a valid graph: ${problems.slice(0, 3).join("; ")}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ""}`);
+  }
   const plan = readJson<Plan>(join(dir, "plan.json"));
+  const planIssues = planProblems(plan);
+  if (planIssues.length > 0) throw new BundleError(`${join(dir, "plan.json")} is not a valid plan: ${planIssues.slice(0, 3).join("; ")}`);
   const wgsl = new Map<string, string>();
   for (const k of index.kernels) {
     const path = join(dir, k.file);

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { TrainSettings } from "../../compiler/bundle/train-settings.js";
-import type { Graph } from "../../compiler/graph/types.js";
+import { tokenIo, type Graph } from "../../compiler/graph/types.js";
 import { IGNORE } from "../data/examples.js";
 import { BatchStream, type Sequence } from "../data/batches.js";
 import { GraphRunner, type TensorSource } from "../executor/graph-runner.js";
@@ -95,10 +95,10 @@ export async function evaluate(runner: GraphRunner, sequences: Sequence[]): Prom
     const padded = [...chunk];
     while (padded.length < batch) padded.push({ ids: new Int32Array(seqLen), labels: new Int32Array(seqLen).fill(IGNORE) });
     const targets = targetsOf(padded, seqLen);
-    runner.write(runner.graph.io.ids, idsOf(padded, seqLen));
-    runner.write(runner.graph.io.labels, targets);
+    runner.write(tokenIo(runner.graph).ids, idsOf(padded, seqLen));
+    runner.write(tokenIo(runner.graph).labels, targets);
     await runner.run(["eval"]);
-    await runner.read(runner.graph.io.loss, losses);
+    await runner.read(tokenIo(runner.graph).loss, losses);
     for (let b = 0; b < chunk.length; b++) {
       let s = 0;
       let n = 0;
@@ -154,8 +154,8 @@ export async function train(job: TrainJob): Promise<TrainResult> {
       runner.setScalar("training", 1);
       for (let k = 0; k < s.gradAccum; k++) {
         runner.setScalar("dropoutSeed", dropoutSeed(s.seed, step, k));
-        runner.write(graph.io.ids, idsOf(micro[k]!, s.seqLen));
-        runner.write(graph.io.labels, targets[k]!);
+        runner.write(tokenIo(graph).ids, idsOf(micro[k]!, s.seqLen));
+        runner.write(tokenIo(graph).labels, targets[k]!);
         await runner.run(["forward", "loss", "backward"], k === 0 ? graph.zeroBeforeStep : []);
       }
       runner.setScalar("lr", learningRate(schedule, step));
@@ -167,7 +167,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
       const log = done % s.logEvery === 0 || done === s.steps || step === start;
       if (log) {
         // The only readbacks of a step, at logging steps: the last micro-batch's losses and Σ grad².
-        await runner.read(graph.io.loss, losses);
+        await runner.read(tokenIo(graph).loss, losses);
         const lastTargets = targets[s.gradAccum - 1]!;
         let total = 0;
         for (let i = 0; i < losses.length; i++) if (lastTargets[i]! >= 0) total += losses[i]!;

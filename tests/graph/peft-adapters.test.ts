@@ -39,7 +39,7 @@ for (const name of LORA) {
     const loss = new Float32Array(B * T);
     const logits = new Float32Array(B * T * model.tree.config.vocabSize);
     await runner.read("loss", loss);
-    await runner.read(graph.io.logits, logits);
+    await runner.read(graph.io.logits!, logits);
     runner.destroy();
     // The eval pass writes the logits' gradient over them in place only when asked; here they are intact.
     const want = read("logits.adapter");

@@ -60,4 +60,23 @@ test("a bundle trains, and refuses another model with a clear error", () => {
   assert.ok(!hasStackTrace(other.stderr), other.stderr);
 });
 
+test("a damaged graph.json is refused with the graph's problem, before any GPU work", () => {
+  const bundle = join(dir, "damaged");
+  assert.is(peftc(["compile", spec, "-o", bundle]).status, 0);
+  const graphPath = join(bundle, "graph.json");
+  const graph = JSON.parse(readFileSync(graphPath, "utf8"));
+  graph.phases.forward[0].bind.x = "no_such_buffer";
+  writeFileSync(graphPath, JSON.stringify(graph));
+  const run = peftc(["train", bundle, "--model", model, "--data", join(dir, "train.jsonl"), "--out", join(dir, "run3")]);
+  assert.is(run.status, 1);
+  assert.match(run.stderr, "graph.json is not a valid graph");
+  assert.match(run.stderr, "no_such_buffer");
+  assert.ok(!hasStackTrace(run.stderr), run.stderr);
+  graph.phases.forward[0].dispatch = "many";
+  writeFileSync(graphPath, JSON.stringify(graph));
+  const typed = peftc(["train", bundle, "--model", model, "--out", join(dir, "run4")]);
+  assert.is(typed.status, 1);
+  assert.match(typed.stderr, "/phases/forward/0/dispatch");
+});
+
 test.run();
