@@ -34,29 +34,59 @@ export class GraphBuilder {
   private flatDeclared = false;
   private readonly trained: { name: string; offset: number; size: number; weightDecay: number }[] = [];
   private scratchCounter = 0;
+  /** The scope buffers declared now belong to ("" outside any); see scoped(). */
+  private scope = "";
 
   /**
    * @param weightDecay AdamW's decoupled weight decay for trained tensors, as
    * Hugging Face's Trainer applies it: to everything but biases and norm weights
    * (which declare `decay: false`).
+   * @param training whether the graph trains: a graph that only applies
+   * adapters (evaluation, merging) has no gradients and no optimizer state.
    */
-  constructor(readonly batch: number, readonly seqLen: number, readonly weightDecay = 0) {}
+  constructor(readonly batch: number, readonly seqLen: number, readonly weightDecay = 0, readonly training = true) {}
 
   get tokens(): number {
     return this.batch * this.seqLen;
   }
 
   has(name: string): boolean {
-    return this.buffers.has(name);
+    return this.buffers.has(this.resolve(name));
   }
 
   get(name: string): GraphBuffer {
-    const b = this.buffers.get(name);
+    const b = this.buffers.get(this.resolve(name));
     if (!b) throw new Error(`graph: no buffer ${name}`);
     return b;
   }
 
+  /**
+   * Runs `emit` with the adapter tensors and activations it declares kept
+   * apart from same-named ones of other scopes: two adapters on one module
+   * (merged together, or mixed in a batch) each get their own A and B, while
+   * the hook's code names them as usual. Base weights are shared.
+   */
+  scoped<T>(scope: string, emit: () => T): T {
+    const outer = this.scope;
+    this.scope = scope;
+    try {
+      return emit();
+    } finally {
+      this.scope = outer;
+    }
+  }
+
+  /** A name as the current scope sees it: its own buffer when it declared one, else the shared one. */
+  private resolve(name: string): string {
+    if (!this.scope) return name;
+    const own = `${this.scope}|${name}`;
+    return this.buffers.has(own) ? own : name;
+  }
+
   private add(buffer: GraphBuffer): string {
+    if (this.scope && buffer.role !== "weight" && buffer.role !== "constant" && buffer.role !== "input") {
+      buffer = { ...buffer, name: `${this.scope}|${buffer.name}` };
+    }
     const existing = this.buffers.get(buffer.name);
     if (existing) {
       if (existing.size !== buffer.size || existing.role !== buffer.role) throw new Error(`graph: buffer ${buffer.name} declared twice differently`);
@@ -90,8 +120,9 @@ export class GraphBuilder {
 
   /** A trained tensor: its value and its gradient, as views of the flat buffers. */
   parameter(name: string, shape: number[], init: InitSpec, options: { key?: string; decay?: boolean } = {}): TrainedTensor {
-    const param = `p:${name}`;
-    const grad = `g:${name}`;
+    const scoped = this.scope ? `${this.scope}|` : "";
+    const param = `${scoped}p:${name}`;
+    const grad = `${scoped}g:${name}`;
     if (this.buffers.has(param)) return { param, grad };
     if (this.flatDeclared) throw new Error(`graph: parameter ${name} declared after the flat buffers`);
     const size = count(shape);
@@ -99,8 +130,8 @@ export class GraphBuilder {
     const weightDecay = options.decay === false ? 0 : this.weightDecay;
     this.paramOffset += Math.ceil(size / ALIGN) * ALIGN;
     this.trained.push({ name, offset, size, weightDecay });
-    this.add({ name: param, role: "parameter", type: "f32", size, shape, init, view: { of: "params", offset }, ...(options.key ? { key: options.key } : {}), weightDecay });
-    this.add({ name: grad, role: "gradient", type: "f32", size, shape, view: { of: "grads", offset } });
+    this.add({ name: `p:${name}`, role: "parameter", type: "f32", size, shape, init, view: { of: "params", offset }, ...(options.key ? { key: options.key } : {}), weightDecay });
+    if (this.training) this.add({ name: `g:${name}`, role: "gradient", type: "f32", size, shape, view: { of: "grads", offset } });
     return { param, grad };
   }
 
@@ -119,6 +150,7 @@ export class GraphBuilder {
 
   /** One dispatch: `bind` maps each storage binding of the kernel to a buffer. */
   op(phase: PhaseName, instance: KernelInstance, bind: Record<string, string>, label: string, params?: Record<string, number | ScalarRef>): void {
+    bind = Object.fromEntries(Object.entries(bind).map(([k, v]) => [k, this.resolve(v)]));
     for (const binding of instance.kernel.bindings) {
       if (binding.access !== "uniform" && !bind[binding.name]) throw new Error(`graph: ${label}: binding ${binding.name} of ${instance.kernel.key} is unbound`);
       if (binding.access !== "uniform") this.get(bind[binding.name]!);
@@ -156,7 +188,8 @@ export class GraphBuilder {
    */
   flatBuffers(): { params: string; grads: string; m: string; v: string } {
     if (!this.flatDeclared && this.paramOffset > 0) {
-      for (const [name, role] of [["params", "parameter"], ["grads", "gradient"], ["adam_m", "optimizer"], ["adam_v", "optimizer"]] as const) {
+      const flat = [["params", "parameter"], ["grads", "gradient"], ["adam_m", "optimizer"], ["adam_v", "optimizer"]] as const;
+      for (const [name, role] of this.training ? flat : flat.slice(0, 1)) {
         this.add({ name, role, type: "f32", size: this.paramOffset, shape: [this.paramOffset] });
       }
     }

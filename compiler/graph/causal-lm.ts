@@ -92,7 +92,7 @@ class Lowering {
   private readonly backward: (() => void)[] = [];
 
   constructor(readonly input: LoweringInput) {
-    this.g = new GraphBuilder(input.batch, input.seqLen, input.optimizer?.weightDecay ?? 0);
+    this.g = new GraphBuilder(input.batch, input.seqLen, input.optimizer?.weightDecay ?? 0, Boolean(input.optimizer) || Boolean(input.backwardToInputs));
     this.grads = new GradTracker(this.g);
     this.ctx = { g: this.g, grads: this.grads, device: input.device };
     this.adapted = adaptedModules(input.plan);

@@ -4,6 +4,7 @@ import type { Diagnostic } from "../../grammar/diagnostics.js";
 import type { Span } from "../../grammar/ast.js";
 import type { ArchitectureConfig, ModuleKind } from "../models/types.js";
 import type { LinearHook } from "../graph/linear.js";
+import type { MergeHook } from "../graph/merge.js";
 
 /**
  * A JSON Schema for one hyperparameter, with peftc's own annotations:
@@ -136,5 +137,5 @@ export interface MethodDefinition {
   /** How a method without targets attaches to the model's input. */
   input?: InputAttachment;
   /** How the method trains and runs: the graph it adds to the layers it adapts. */
-  graph?: { linear?: LinearHook };
+  graph?: { linear?: LinearHook; merge?: MergeHook };
 }

@@ -10,7 +10,7 @@ const TEMPLATES = "../../methods/lora/templates/";
 const WG = 64;
 
 /** Tensors: W, lora_A, lora_B → norm [out]. */
-export function doraNorm(site: LinearSite, module: PlanModule, _device: DeviceProfile): KernelInstance {
+export function doraNorm(site: Pick<LinearSite, "inFeatures" | "outFeatures" | "layout">, module: PlanModule, _device: DeviceProfile): KernelInstance {
   const spec = { inFeatures: site.inFeatures, outFeatures: site.outFeatures, r: module.hyperparameters.r as number, scale: module.scaling!, conv1d: site.layout === "in_out" };
   const kernel = renderKernel({
     family: "dora",
@@ -73,4 +73,31 @@ export function doraMagnitudeGrad(site: LinearSite, _device: DeviceProfile): Ker
     ],
   });
   return { kernel, dispatch: [ceilDiv(site.outFeatures, WG), 1, 1] };
+}
+
+/**
+ * Tensors: m, norm → W (in place): each output's weights times m/norm (merge),
+ * or divided by it (unmerge), as PEFT does.
+ */
+export function doraRescale(site: Pick<LinearSite, "inFeatures" | "outFeatures" | "layout">, invert: boolean): KernelInstance {
+  // Rows and columns as W is stored: (out, in), or Conv1D's (in, out).
+  const rows = site.layout === "in_out" ? site.inFeatures : site.outFeatures;
+  const cols = site.layout === "in_out" ? site.outFeatures : site.inFeatures;
+  const gy = Math.min(rows, 65535);
+  const spec = { rows, cols, perColumn: site.layout === "in_out", invert };
+  const kernel = renderKernel({
+    family: "dora",
+    template: `${TEMPLATES}dora_rescale.wgsl.hbs`,
+    variant: invert ? "unmerge" : "merge",
+    reason: "one invocation per weight",
+    spec,
+    view: { ...spec, WG, gy },
+    workgroupSize: [WG, 1, 1],
+    bindings: [
+      { name: "m", access: "read", type: "f32" },
+      { name: "norm", access: "read", type: "f32" },
+      { name: "W", access: "read_write", type: "f32" },
+    ],
+  });
+  return { kernel, dispatch: [ceilDiv(cols, WG), gy, ceilDiv(rows, gy)] };
 }

@@ -4,6 +4,7 @@ import { loraPeft } from "./peft.js";
 import { loraHyperparameters } from "./schema.js";
 import { loraAdaptation } from "./tensors.js";
 import { loraGraph } from "./graph.js";
+import { loraMerge } from "./merge.js";
 
 export const lora: MethodDefinition = {
   name: "lora",
@@ -13,5 +14,5 @@ export const lora: MethodDefinition = {
   hyperparameters: loraHyperparameters,
   peft: loraPeft,
   adapt: loraAdaptation,
-  graph: { linear: loraGraph },
+  graph: { linear: loraGraph, merge: loraMerge },
 };
