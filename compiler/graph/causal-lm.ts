@@ -16,7 +16,7 @@ import type { DeviceProfile } from "../codegen/types.js";
 import { UserError } from "../errors.js";
 import { findMethod } from "../methods/registry.js";
 import type { ModelTree, ModuleNode } from "../models/types.js";
-import type { Plan, PlanModule } from "../resolve/plan-types.js";
+import type { Plan, PlanAdapter, PlanModule } from "../resolve/plan-types.js";
 import { GraphBuilder } from "./builder.js";
 import { GradTracker } from "./grads.js";
 import { plainLinearBackward, plainLinearForward, type LinearContext, type LinearHook, type LinearSite } from "./linear.js";
@@ -57,6 +57,7 @@ export interface LoweringInput {
 interface Adapted {
   module: PlanModule;
   hook: LinearHook;
+  adapter: PlanAdapter;
 }
 
 /** Adapted modules by path, each with its method's linear hook; anything the graph cannot train yet is a clear error. */
@@ -75,7 +76,7 @@ function adaptedModules(plan: Plan): Map<string, Adapted> {
     for (const m of adapter.modules) {
       if (out.has(m.path)) throw new UserError(`${m.path} is adapted by two adapters at once; train them one at a time`);
       if (m.kind !== "linear" && m.kind !== "conv1d") throw new UserError(`${adapter.method} on ${m.path} (${m.kind}) is not supported by the graph yet`);
-      out.set(m.path, { module: m, hook });
+      out.set(m.path, { module: m, hook, adapter });
     }
   }
   return out;
@@ -137,14 +138,14 @@ class Lowering {
       weightTensor: m.weight.name,
       ...(m.bias ? { biasTensor: m.bias.name } : {}),
     };
-    if (adapted) adapted.hook.forward(site, adapted.module, this.ctx);
+    if (adapted) adapted.hook.forward(site, adapted.module, { ...this.ctx, adapter: adapted.adapter });
     else plainLinearForward(site, this.ctx);
     this.grads.propagate(site.y, [x], Boolean(adapted));
     this.onBackward(() => {
       if (!this.grads.needs(site.y)) return;
       const dy = this.grads.read(site.y);
       const dx = this.grads.needs(x) ? this.grads.contribute(x) : undefined;
-      if (adapted) adapted.hook.backward(site, adapted.module, this.ctx, dy, dx);
+      if (adapted) adapted.hook.backward(site, adapted.module, { ...this.ctx, adapter: adapted.adapter }, dy, dx);
       else if (dx) plainLinearBackward(site, this.ctx, dy, dx);
     });
     return site.y;

@@ -4,7 +4,7 @@
 // dX only when something below needs it, and never dW of the frozen weight.
 import { gemm } from "../codegen/gemm.js";
 import type { DeviceProfile } from "../codegen/types.js";
-import type { PlanModule } from "../resolve/plan-types.js";
+import type { PlanAdapter, PlanModule } from "../resolve/plan-types.js";
 import type { GraphBuilder } from "./builder.js";
 import type { Contribution, GradTracker } from "./grads.js";
 
@@ -31,17 +31,22 @@ export interface LinearContext {
   device: DeviceProfile;
 }
 
+/** What a method's hook sees: the graph, and the adapter the module belongs to (for its shared tensors). */
+export interface HookContext extends LinearContext {
+  adapter: PlanAdapter;
+}
+
 /** What a method does to a linear layer it adapts. */
 export interface LinearHook {
   /** The method trains the layer's own weight: no frozen copy is kept. */
   ownsWeight?: boolean;
   /** Emits the ops computing site.y (forward phase), declaring the method's tensors. */
-  forward(site: LinearSite, module: PlanModule, ctx: LinearContext): void;
+  forward(site: LinearSite, module: PlanModule, ctx: HookContext): void;
   /**
    * Emits the backward: the gradients of the method's tensors (added into their
    * gradient buffers) and, when `dx` is given, the input gradient.
    */
-  backward(site: LinearSite, module: PlanModule, ctx: LinearContext, dy: string, dx: Contribution | undefined): void;
+  backward(site: LinearSite, module: PlanModule, ctx: HookContext, dy: string, dx: Contribution | undefined): void;
 }
 
 export function plainLinearForward(site: LinearSite, ctx: LinearContext): void {

@@ -29,6 +29,8 @@ export interface MergeSite {
 export interface MergeContext {
   g: GraphBuilder;
   device: DeviceProfile;
+  /** The adapter being merged (for tensors shared by its modules). */
+  adapter: PlanAdapter;
 }
 
 /** How a method folds its change into a layer and takes it out again. */
@@ -82,12 +84,12 @@ export function lowerMerge(input: MergeInput): MergeGraph {
   const nodes = new Map(input.tree.modules.map((m) => [m.path, m]));
   const merged = new Map<string, MergedTensor>();
   const unmergeChunks: ReturnType<GraphBuilder["phases"]["unmerge"]["slice"]>[] = [];
-  const ctx = { g, device: input.device };
   for (const { adapter, scale } of input.adapters) {
     const hook = findMethod(adapter.method)?.graph?.merge;
     if (!hook) throw new UserError(`adapter '${adapter.name}': merging ${adapter.method} adapters is not supported`);
     if (adapter.modules.length === 0) throw new UserError(`adapter '${adapter.name}' (${adapter.method}) changes no weight: there is nothing to merge`);
     // Each adapter in its own scope: two adapters on one module keep their own tensors.
+    const ctx = { g, device: input.device, adapter };
     g.scoped(adapter.name, () => {
       for (const module of adapter.modules) {
         const node = nodes.get(module.path);
