@@ -144,7 +144,7 @@ async function main(): Promise<void> {
   // AdamW over 16M parameters in 64 tensors: 7 words moved per element.
   const count = 16 * 1024 * 1024;
   const segments = Array.from({ length: 64 }, (_, i) => ({ offset: i * (count / 64), length: count / 64, weightDecay: i % 2 ? 0.01 : 0 }));
-  const opt = adamw({ count, segmentCount: 64 }, rt.profile);
+  const opt = adamw({ count, segmentCount: 64, aligned4: true }, rt.profile);
   const ta = await time(
     rt,
     { steps: single(opt), tensors: { param: count, grad: count, m: count, v: count, segments: adamwSegmentTable(segments) }, params: { lr: 1e-4, step: 10, beta1: 0.9, beta2: 0.999, eps: 1e-8, gradScale: 1, maxNorm: 0 } },
