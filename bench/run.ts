@@ -11,6 +11,7 @@ import { gemm, type GemmShape } from "../compiler/codegen/gemm.js";
 import { naiveGemm } from "../compiler/codegen/gemm_naive.js";
 import { loraLinearBackward, loraLinearForward, type LoraLinearShape } from "../compiler/codegen/lora.js";
 import { normForward } from "../compiler/codegen/norm.js";
+import { transpose } from "../compiler/codegen/transpose.js";
 import type { KernelPlan } from "../compiler/codegen/types.js";
 import { releaseDevice } from "../runtime/device.js";
 import { acquireRuntime, type GpuRuntime } from "../runtime/gpu/index.js";
@@ -89,6 +90,10 @@ async function main(): Promise<void> {
       add(r);
     }
   }
+
+  // Pre-transposing a frozen W once turns x·Wᵀ (NT) into the faster NN product.
+  const tt = await time(rt, { steps: single(transpose(2048, 2048, 1, rt.profile)), tensors: { x: 2048 * 2048, out: 2048 * 2048 } }, { reps, inner: 2 });
+  add({ name: "transpose (W → Wᵀ, once per weight)", shape: "2048×2048", variant: "plain", ms: tt.ms, minMs: tt.minMs, gbps: (2048 * 2048 * 8) / (tt.ms * 1e6) });
 
   // The two LoRA products at 2048 tokens × 2048 hidden, rank 16 (x·Aᵀ: NT against A [r, in]; u·Bᵀ: NT against B [out, r]).
   const T = 2048;
