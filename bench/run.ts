@@ -140,11 +140,11 @@ async function main(): Promise<void> {
   const attnFlops = 2 * 2 * ((attn.Tq * (attn.Tq + 1)) / 2) * attn.headDim * attn.heads;
   const fwd = attentionForward(attn, rt.profile);
   const tf = await time(rt, { steps: [{ instance: fwd, bind: {} }], tensors: { q_in: qLen, k_in: kvLen, v_in: kvLen, out: qLen, lse: attn.heads * attn.Tq } }, { reps, inner: 1 });
-  add(flopResult("attention forward (causal, GQA 8/2)", "T=1024 D=64", "forward", tf, attnFlops, ceiling.sgemm2048));
+  add(flopResult("attention forward (causal, GQA 8/2)", "T=1024 D=64", fwd.kernel.variant, tf, attnFlops, ceiling.sgemm2048));
   const bwdPlan = attentionBackward(attn, rt.profile);
   const tb = await time(rt, planWork(bwdPlan, { q: qLen, k: kvLen, v: kvLen, out: qLen, lse: attn.heads * attn.Tq, dout: qLen, dq: qLen, dk: kvLen, dv: kvLen }), { reps: quick ? 1 : 3, inner: 1 });
   // Backward recomputes QKᵀ twice and does four more products of the same size.
-  add(flopResult("attention backward", "T=1024 D=64", "backward_dq + backward_dkv", tb, attnFlops * 3, ceiling.sgemm2048));
+  add(flopResult("attention backward", "T=1024 D=64", bwdPlan.steps.map((s) => s.instance.kernel.variant).join(" + "), tb, attnFlops * 3, ceiling.sgemm2048));
 
   // AdamW over 16M parameters in 64 tensors: 7 words moved per element.
   const count = 16 * 1024 * 1024;

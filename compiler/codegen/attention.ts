@@ -158,6 +158,12 @@ export function attentionBackward(shape: AttentionShape, device: DeviceProfile, 
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
+/** One line per vector slot d of a head row. */
+const perDim = (DV: number, line: (d: number) => string) => range(DV).map(line);
+
+/** The key and value rows at kBase, shared by every query of the block. */
+const keyValueLoads = (DV: number) => [...perDim(DV, (d) => `let k${d} = k_in[kBase + ${d}u];`), ...perDim(DV, (d) => `let v${d} = v_in[kBase + ${d}u];`)];
+
 /** Σ_d dotT(a_d, b_d) as lines of `acc += ...`, four terms a line. */
 function dotLines(acc: string, dv: number, a: (d: number) => string, b: (d: number) => string): string[] {
   const lines = [`var ${acc} = 0.0;`];
@@ -172,26 +178,24 @@ function forwardLines(BQ: number, DV: number) {
   const setup: string[] = [];
   for (const i of range(BQ)) {
     setup.push(`let qb${i} = qRow(b, min(t0 + ${i}u, TQ - 1u), h);`);
-    for (const d of range(DV)) setup.push(`let q${i}_${d} = q_in[qb${i} + ${d}u] * SCALE;`);
-    for (const d of range(DV)) setup.push(`var o${i}_${d} = T(0.0);`);
+    setup.push(...perDim(DV, (d) => `let q${i}_${d} = q_in[qb${i} + ${d}u] * SCALE;`));
+    setup.push(...perDim(DV, (d) => `var o${i}_${d} = T(0.0);`));
     // A finite start keeps exp(m − mNew) at 0 rather than NaN on the first key.
     setup.push(`var m${i} = -3.0e38;`, `var l${i} = 0.0;`);
   }
-  const loop: string[] = [];
-  for (const d of range(DV)) loop.push(`let k${d} = k_in[kBase + ${d}u];`);
-  for (const d of range(DV)) loop.push(`let v${d} = v_in[kBase + ${d}u];`);
+  const loop = keyValueLoads(DV);
   for (const i of range(BQ)) {
     loop.push(`if (j + TQ <= t0 + ${i}u + tk) {`);
     loop.push(...dotLines("s", DV, (d) => `q${i}_${d}`, (d) => `k${d}`).map((l) => `  ${l}`));
     loop.push(`  let mNew = max(m${i}, s);`, `  let correction = exp(m${i} - mNew);`, `  let p = exp(s - mNew);`);
     loop.push(`  l${i} = l${i} * correction + p;`, `  m${i} = mNew;`);
-    for (const d of range(DV)) loop.push(`  o${i}_${d} = o${i}_${d} * correction + p * v${d};`);
+    loop.push(...perDim(DV, (d) => `  o${i}_${d} = o${i}_${d} * correction + p * v${d};`));
     loop.push(`}`);
   }
   const finish: string[] = [];
   for (const i of range(BQ)) {
     finish.push(`if (t0 + ${i}u < TQ) {`, `  let inv = 1.0 / l${i};`);
-    for (const d of range(DV)) finish.push(`  out[qb${i} + ${d}u] = o${i}_${d} * inv;`);
+    finish.push(...perDim(DV, (d) => `  out[qb${i} + ${d}u] = o${i}_${d} * inv;`));
     finish.push(`  lse[statIndex(b, h, t0 + ${i}u)] = m${i} + log(l${i});`, `}`);
   }
   return { setup, loop, finish };
@@ -201,27 +205,25 @@ function dqLines(BQ: number, DV: number) {
   const setup: string[] = [];
   for (const i of range(BQ)) {
     setup.push(`let qb${i} = qRow(b, min(t0 + ${i}u, TQ - 1u), h);`);
-    for (const d of range(DV)) setup.push(`let q${i}_${d} = q_in[qb${i} + ${d}u] * SCALE;`);
-    for (const d of range(DV)) setup.push(`let g${i}_${d} = dout[qb${i} + ${d}u];`);
-    for (const d of range(DV)) setup.push(`var dq${i}_${d} = T(0.0);`);
+    setup.push(...perDim(DV, (d) => `let q${i}_${d} = q_in[qb${i} + ${d}u] * SCALE;`));
+    setup.push(...perDim(DV, (d) => `let g${i}_${d} = dout[qb${i} + ${d}u];`));
+    setup.push(...perDim(DV, (d) => `var dq${i}_${d} = T(0.0);`));
     setup.push(...dotLines(`delta${i}`, DV, (d) => `g${i}_${d}`, (d) => `o_in[qb${i} + ${d}u]`));
     setup.push(`let logSum${i} = lse[statIndex(b, h, min(t0 + ${i}u, TQ - 1u))];`);
   }
-  const loop: string[] = [];
-  for (const d of range(DV)) loop.push(`let k${d} = k_in[kBase + ${d}u];`);
-  for (const d of range(DV)) loop.push(`let v${d} = v_in[kBase + ${d}u];`);
+  const loop = keyValueLoads(DV);
   for (const i of range(BQ)) {
     loop.push(`if (j + TQ <= t0 + ${i}u + KV_CAP) {`);
     loop.push(...dotLines("s", DV, (d) => `q${i}_${d}`, (d) => `k${d}`).map((l) => `  ${l}`));
     loop.push(...dotLines("dp", DV, (d) => `g${i}_${d}`, (d) => `v${d}`).map((l) => `  ${l}`));
     loop.push(`  let ds = exp(s - logSum${i}) * (dp - delta${i});`);
-    for (const d of range(DV)) loop.push(`  dq${i}_${d} += ds * k${d};`);
+    loop.push(...perDim(DV, (d) => `  dq${i}_${d} += ds * k${d};`));
     loop.push(`}`);
   }
   const finish: string[] = [];
   for (const i of range(BQ)) {
     finish.push(`if (t0 + ${i}u < TQ) {`);
-    for (const d of range(DV)) finish.push(`  dq_out[qb${i} + ${d}u] = dq${i}_${d} * SCALE;`);
+    finish.push(...perDim(DV, (d) => `  dq_out[qb${i} + ${d}u] = dq${i}_${d} * SCALE;`));
     finish.push(`  deltaOut[statIndex(b, h, t0 + ${i}u)] = delta${i};`, `}`);
   }
   return { setup, loop, finish };
@@ -231,28 +233,28 @@ function dkvLines(BK: number, DV: number) {
   const setup: string[] = [];
   for (const i of range(BK)) {
     setup.push(`let kb${i} = kvRow(b, min(j0 + ${i}u, KV_CAP - 1u), kvh);`);
-    for (const d of range(DV)) setup.push(`let k${i}_${d} = k_in[kb${i} + ${d}u] * SCALE;`);
-    for (const d of range(DV)) setup.push(`let v${i}_${d} = v_in[kb${i} + ${d}u];`);
-    for (const d of range(DV)) setup.push(`var dk${i}_${d} = T(0.0);`);
-    for (const d of range(DV)) setup.push(`var dv${i}_${d} = T(0.0);`);
+    setup.push(...perDim(DV, (d) => `let k${i}_${d} = k_in[kb${i} + ${d}u] * SCALE;`));
+    setup.push(...perDim(DV, (d) => `let v${i}_${d} = v_in[kb${i} + ${d}u];`));
+    setup.push(...perDim(DV, (d) => `var dk${i}_${d} = T(0.0);`));
+    setup.push(...perDim(DV, (d) => `var dv${i}_${d} = T(0.0);`));
   }
   const loop: string[] = [];
-  for (const d of range(DV)) loop.push(`let q${d} = q_in[qBase + ${d}u];`);
-  for (const d of range(DV)) loop.push(`let g${d} = dout[qBase + ${d}u];`);
+  loop.push(...perDim(DV, (d) => `let q${d} = q_in[qBase + ${d}u];`));
+  loop.push(...perDim(DV, (d) => `let g${d} = dout[qBase + ${d}u];`));
   for (const i of range(BK)) {
     loop.push(`if (j0 + ${i}u + TQ <= t + KV_CAP) {`);
     loop.push(...dotLines("s", DV, (d) => `q${d}`, (d) => `k${i}_${d}`).map((l) => `  ${l}`));
     loop.push(...dotLines("dp", DV, (d) => `g${d}`, (d) => `v${i}_${d}`).map((l) => `  ${l}`));
     loop.push(`  let p = exp(s - logSum);`, `  let ds = p * (dp - dlt);`);
-    for (const d of range(DV)) loop.push(`  dv${i}_${d} += p * g${d};`);
-    for (const d of range(DV)) loop.push(`  dk${i}_${d} += ds * q${d};`);
+    loop.push(...perDim(DV, (d) => `  dv${i}_${d} += p * g${d};`));
+    loop.push(...perDim(DV, (d) => `  dk${i}_${d} += ds * q${d};`));
     loop.push(`}`);
   }
   const finish: string[] = [];
   for (const i of range(BK)) {
     finish.push(`if (j0 + ${i}u < KV_CAP) {`, `  let kb = kvRow(b, j0 + ${i}u, kvh);`);
-    for (const d of range(DV)) finish.push(`  dk_out[kb + ${d}u] = dk${i}_${d} * SCALE;`);
-    for (const d of range(DV)) finish.push(`  dv_out[kb + ${d}u] = dv${i}_${d};`);
+    finish.push(...perDim(DV, (d) => `  dk_out[kb + ${d}u] = dk${i}_${d} * SCALE;`));
+    finish.push(...perDim(DV, (d) => `  dv_out[kb + ${d}u] = dv${i}_${d};`));
     finish.push(`}`);
   }
   return { setup, loop, finish };
