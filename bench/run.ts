@@ -24,8 +24,9 @@ interface Result {
   name: string;
   shape: string;
   variant: string;
+  /** The fastest repetition: the host's noise only ever slows a run down. */
   ms: number;
-  minMs: number;
+  medianMs: number;
   gflops?: number;
   gbps?: number;
   vsCeiling?: number;
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
   const reps = quick ? 2 : 5;
   const peak = fmaPeakKernel();
   const tPeak = await time(rt, { steps: single(peak.instance), tensors: { out: FMA_INVOCATIONS * 4 } }, { reps: 3, inner: 1 });
-  const fmaPeak = peak.flops / (tPeak.ms * 1e6);
+  const fmaPeak = peak.flops / (tPeak.minMs * 1e6);
   log(`adapter FMA peak: ${fmaPeak.toFixed(1)} GFLOP/s`);
 
   // The host's speed changes within a run (it slows down under sustained
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
   let peakNow = fmaPeak;
   const probe = async () => {
     const t = await time(rt, { steps: single(peak.instance), tensors: { out: FMA_INVOCATIONS * 4 } }, { reps: 1, inner: 1 });
-    peakNow = peak.flops / (t.ms * 1e6);
+    peakNow = peak.flops / (t.minMs * 1e6);
   };
   const add = (r: Result) => {
     if (r.gflops !== undefined) r.vsFmaPeak = r.gflops / peakNow;
@@ -75,8 +76,8 @@ async function main(): Promise<void> {
     log(`  ${r.name.padEnd(34)} ${r.shape.padEnd(26)} ${r.ms.toFixed(2).padStart(9)} ms${r.gflops ? `  ${r.gflops.toFixed(1)} GFLOP/s` : ""}${r.gbps ? `  ${r.gbps.toFixed(1)} GB/s` : ""}`);
   };
   const flopResult = (name: string, shape: string, variant: string, t: Timing, flops: number, ceilingGflops?: number): Result => {
-    const gflops = flops / (t.ms * 1e6);
-    const r: Result = { name, shape, variant, ms: t.ms, minMs: t.minMs, gflops };
+    const gflops = flops / (t.minMs * 1e6);
+    const r: Result = { name, shape, variant, ms: t.minMs, medianMs: t.ms, gflops };
     if (ceilingGflops) r.vsCeiling = gflops / ceilingGflops;
     return r;
   };
@@ -110,7 +111,7 @@ async function main(): Promise<void> {
   await probe();
   // Pre-transposing a frozen W once turns x·Wᵀ (NT) into the faster NN product.
   const tt = await time(rt, { steps: single(transpose(2048, 2048, 1, rt.profile)), tensors: { x: 2048 * 2048, out: 2048 * 2048 } }, { reps, inner: 2 });
-  add({ name: "transpose (W → Wᵀ, once per weight)", shape: "2048×2048", variant: "plain", ms: tt.ms, minMs: tt.minMs, gbps: (2048 * 2048 * 8) / (tt.ms * 1e6) });
+  add({ name: "transpose (W → Wᵀ, once per weight)", shape: "2048×2048", variant: "plain", ms: tt.minMs, medianMs: tt.ms, gbps: (2048 * 2048 * 8) / (tt.minMs * 1e6) });
 
   await probe();
   // The two LoRA products at 2048 tokens × 2048 hidden, rank 16 (x·Aᵀ: NT against A [r, in]; u·Bᵀ: NT against B [out, r]).
@@ -142,7 +143,7 @@ async function main(): Promise<void> {
     const fusedFlops = 2 * T * H * H + 2 * T * R * H * 2;
     const variants = fused.steps.map((s) => s.instance.kernel.variant).join(" + ");
     const r = flopResult(`fused LoRA linear r=${R} (${wLayout})`, `${T}×${H}×${H}`, variants, tFused!, fusedFlops, ceiling.sgemm2048);
-    const ratio = tFused!.ms / tBase!.ms;
+    const ratio = tFused!.minMs / tBase!.minMs;
     r.note = `${ratio.toFixed(3)}× base${wLayout === "in_out" ? " (W pre-transposed)" : ""}`;
     if (wLayout === "out_in") fusedRatio = ratio;
     add(r);
@@ -179,17 +180,17 @@ async function main(): Promise<void> {
     { steps: single(opt), tensors: { param: count, grad: count, m: count, v: count, segments: adamwSegmentTable(segments) }, params: { lr: 1e-4, step: 10, beta1: 0.9, beta2: 0.999, eps: 1e-8, gradScale: 1, maxNorm: 0 } },
     { reps, inner: 1 },
   );
-  add({ name: "AdamW, 64 tensors", shape: "16M params", variant: opt.kernel.variant, ms: ta.ms, minMs: ta.minMs, gbps: (count * 7 * 4) / (ta.ms * 1e6) });
+  add({ name: "AdamW, 64 tensors", shape: "16M params", variant: opt.kernel.variant, ms: ta.minMs, medianMs: ta.ms, gbps: (count * 7 * 4) / (ta.minMs * 1e6) });
 
   await probe();
   // Row-wise kernels at training shapes, for scale.
   const ce = crossEntropy({ tokens: 256, vocab: 32000 }, rt.profile);
   const labels = Int32Array.from({ length: 256 }, (_, i) => (i * 7919) % 32000);
   const tc = await time(rt, { steps: single(ce), tensors: { logits: 256 * 32000, labels, loss: 256, dlogits: 256 * 32000 }, params: { gradScale: 1 / 256 } }, { reps, inner: 1 });
-  add({ name: "cross-entropy + softmax + grad", shape: "256×32000", variant: ce.kernel.variant, ms: tc.ms, minMs: tc.minMs, gbps: (256 * 32000 * 4 * 3) / (tc.ms * 1e6) });
+  add({ name: "cross-entropy + softmax + grad", shape: "256×32000", variant: ce.kernel.variant, ms: tc.minMs, medianMs: tc.ms, gbps: (256 * 32000 * 4 * 3) / (tc.minMs * 1e6) });
   const rms = normForward({ kind: "rms", rows: 2048, D: 2048, eps: 1e-5 }, rt.profile);
   const tr = await time(rt, { steps: single(rms), tensors: { x: 2048 * 2048, w: 2048, y: 2048 * 2048, rstdOut: 2048 } }, { reps, inner: 2 });
-  add({ name: "RMSNorm forward", shape: "2048×2048", variant: rms.kernel.variant, ms: tr.ms, minMs: tr.minMs, gbps: (2048 * 2048 * 4 * 3) / (tr.ms * 1e6) });
+  add({ name: "RMSNorm forward", shape: "2048×2048", variant: rms.kernel.variant, ms: tr.minMs, medianMs: tr.ms, gbps: (2048 * 2048 * 4 * 3) / (tr.minMs * 1e6) });
 
   await probe();
   // NT at 2048³: slow on lavapipe (see bench/NOTES.md), measured late.
@@ -205,7 +206,7 @@ async function main(): Promise<void> {
 
   // The host's speed drifts (a shared VM): the peak again at the end shows by how much.
   const tPeakEnd = await time(rt, { steps: single(peak.instance), tensors: { out: FMA_INVOCATIONS * 4 } }, { reps: 3, inner: 1 });
-  const fmaPeakEnd = peak.flops / (tPeakEnd.ms * 1e6);
+  const fmaPeakEnd = peak.flops / (tPeakEnd.minMs * 1e6);
   const ceilingEnd = measureCeiling();
   const gemm2048 = results.find((r) => r.name === "GEMM NN" && r.shape === "2048³")!.gflops!;
   const targets = {
@@ -218,7 +219,7 @@ async function main(): Promise<void> {
     return;
   }
   const table = compactTable(
-    ["benchmark", "shape", "ms", "GFLOP/s", "GB/s", "× ceiling", "× peak now", "× naive", "variant / note"],
+    ["benchmark", "shape", "best ms", "GFLOP/s", "GB/s", "× ceiling", "× peak now", "× naive", "variant / note"],
     ["left", "left", "right", "right", "right", "right", "right", "right", "left"],
   );
   for (const r of results) {
