@@ -82,6 +82,31 @@ async function main(): Promise<void> {
     return r;
   };
 
+  const T = 2048;
+  const H = 2048;
+  const R = 16;
+  // Fused LoRA linear against the base GEMM alone, in both W layouts, first
+  // (the host slows down after some seconds of sustained load) and with their
+  // repetitions interleaved so that each ratio sees one host speed.
+  const fusedRatio: Record<string, number> = {};
+  const fusedPair = async (wLayout: "in_out" | "out_in") => {
+    const base = gemmWork({ M: T, N: H, K: H, transB: wLayout === "out_in" }, rt);
+    const lora: LoraLinearShape = { tokens: T, inFeatures: H, outFeatures: H, r: R, scale: 2, wLayout };
+    const fused = loraLinearForward(lora, rt.profile);
+    const fusedWork = planWork(fused, { x: T * H, W: H * H, lora_A: R * H, lora_B: H * R, y: T * H });
+    await probe();
+    const [tBase, tFused] = await timeInterleaved(rt, [base, fusedWork], { reps: quick ? 2 : 7, inner: 1 });
+    const baseName = `base x·W${wLayout === "out_in" ? "ᵀ (W [out,in])" : " (Wᵀ stored)"}`;
+    add(flopResult(baseName, `${T}×${H}×${H}`, base.steps[0]!.instance.kernel.variant, tBase!, 2 * T * H * H, ceiling.sgemm2048));
+    const fusedFlops = 2 * T * H * H + 2 * T * R * H * 2;
+    const variants = fused.steps.map((s) => s.instance.kernel.variant).join(" + ");
+    const r = flopResult(`fused LoRA linear r=${R} (${wLayout})`, `${T}×${H}×${H}`, variants, tFused!, fusedFlops, ceiling.sgemm2048);
+    const ratio = tFused!.minMs / tBase!.minMs;
+    r.note = `${ratio.toFixed(3)}× base${wLayout === "in_out" ? " (W pre-transposed)" : ""}`;
+    fusedRatio[wLayout] = ratio;
+    add(r);
+  };
+  await fusedPair("in_out");
   // Register-blocked GEMM in each layout, the naive GEMM of the same size
   // right beside it. The host (a shared VM) slows down after some seconds of
   // sustained load, so the figures the targets are about come first.
@@ -108,6 +133,8 @@ async function main(): Promise<void> {
     for (const r of rows) r.vsNaive = r.gflops! / naive[n]!;
   }
 
+  await fusedPair("out_in");
+
   await probe();
   // Pre-transposing a frozen W once turns x·Wᵀ (NT) into the faster NN product.
   const tt = await time(rt, { steps: single(transpose(2048, 2048, 1, rt.profile)), tensors: { x: 2048 * 2048, out: 2048 * 2048 } }, { reps, inner: 2 });
@@ -115,9 +142,6 @@ async function main(): Promise<void> {
 
   await probe();
   // The two LoRA products at 2048 tokens × 2048 hidden, rank 16 (x·Aᵀ: NT against A [r, in]; u·Bᵀ: NT against B [out, r]).
-  const T = 2048;
-  const H = 2048;
-  const R = 16;
   for (const [name, shape] of [
     ["LoRA x·Aᵀ", { M: T, N: R, K: H, transB: true }],
     ["LoRA (x·Aᵀ)·Bᵀ", { M: T, N: H, K: R, transB: true }],
@@ -128,26 +152,6 @@ async function main(): Promise<void> {
     add(r);
   }
 
-  // Fused LoRA linear against the base GEMM alone, in both W layouts, their
-  // repetitions interleaved so that the ratio sees one host speed.
-  let fusedRatio: number | undefined;
-  for (const wLayout of ["in_out", "out_in"] as const) {
-    const base = gemmWork({ M: T, N: H, K: H, transB: wLayout === "out_in" }, rt);
-    const lora: LoraLinearShape = { tokens: T, inFeatures: H, outFeatures: H, r: R, scale: 2, wLayout };
-    const fused = loraLinearForward(lora, rt.profile);
-    const fusedWork = planWork(fused, { x: T * H, W: H * H, lora_A: R * H, lora_B: H * R, y: T * H });
-    await probe();
-    const [tBase, tFused] = await timeInterleaved(rt, [base, fusedWork], { reps, inner: 1 });
-    const baseName = `base x·W${wLayout === "out_in" ? "ᵀ (W [out,in])" : " (Wᵀ stored)"}`;
-    add(flopResult(baseName, `${T}×${H}×${H}`, base.steps[0]!.instance.kernel.variant, tBase!, 2 * T * H * H, ceiling.sgemm2048));
-    const fusedFlops = 2 * T * H * H + 2 * T * R * H * 2;
-    const variants = fused.steps.map((s) => s.instance.kernel.variant).join(" + ");
-    const r = flopResult(`fused LoRA linear r=${R} (${wLayout})`, `${T}×${H}×${H}`, variants, tFused!, fusedFlops, ceiling.sgemm2048);
-    const ratio = tFused!.minMs / tBase!.minMs;
-    r.note = `${ratio.toFixed(3)}× base${wLayout === "in_out" ? " (W pre-transposed)" : ""}`;
-    if (wLayout === "out_in") fusedRatio = ratio;
-    add(r);
-  }
   const loraShape: LoraLinearShape = { tokens: T, inFeatures: H, outFeatures: H, r: R, scale: 2 };
   const bwd = loraLinearBackward(loraShape, rt.profile);
   const bwdTensors = { dy: T * H, x: T * H, u: T * R, W: H * H, lora_A: R * H, lora_B: H * R, dx: T * H, grad_A: R * H, grad_B: H * R };
@@ -211,7 +215,12 @@ async function main(): Promise<void> {
   const gemm2048 = results.find((r) => r.name === "GEMM NN" && r.shape === "2048³")!.gflops!;
   const targets = {
     gemm2048: { gflops: gemm2048, target: 25, met: gemm2048 >= 25 },
-    fusedLora: { ratio: fusedRatio!, target: 1.1, met: fusedRatio! <= 1.1 },
+    fusedLora: {
+      ratioWPretransposed: fusedRatio.in_out!,
+      ratioWAsStored: fusedRatio.out_in!,
+      target: 1.1,
+      met: fusedRatio.in_out! <= 1.1 && fusedRatio.out_in! <= 1.1,
+    },
   };
   const device = { description: rt.context.info.description, kind: rt.profile.kind, lpNumThreads: process.env.LP_NUM_THREADS, fmaPeakGflops: fmaPeak, fmaPeakEndGflops: fmaPeakEnd };
   if (json) {
@@ -240,7 +249,9 @@ async function main(): Promise<void> {
   if (ceilingEnd.available) process.stdout.write(`ceiling again at the end: ${ceilingEnd.sgemm1024!.toFixed(1)} / ${ceilingEnd.sgemm2048!.toFixed(1)} GFLOP/s\n`);
   process.stdout.write(`adapter FMA peak (vec4 FMA chains in registers): ${fmaPeak.toFixed(1)} GFLOP/s at the start, ${fmaPeakEnd.toFixed(1)} at the end; "× peak now" divides by a probe taken just before each row\n`);
   process.stdout.write(`target GEMM 2048³ ≥ 25 GFLOP/s: ${gemm2048.toFixed(1)} (${targets.gemm2048.met ? "met" : "NOT met"})\n`);
-  process.stdout.write(`target fused LoRA (r=16, W [out,in]) ≤ 1.10× base GEMM at 2048³: ${fusedRatio!.toFixed(3)}× (${targets.fusedLora.met ? "met" : "NOT met"})\n`);
+  process.stdout.write(
+    `target fused LoRA (r=16) ≤ 1.10× base GEMM at 2048³: ${fusedRatio.in_out!.toFixed(3)}× with Wᵀ stored, ${fusedRatio.out_in!.toFixed(3)}× with W [out,in] (${targets.fusedLora.met ? "met" : "NOT met"})\n`,
+  );
 }
 
 main()
