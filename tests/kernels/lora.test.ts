@@ -68,6 +68,8 @@ test("fused LoRA linear forward and backward, W as stored [out, in]", async () =
 
 test("fused LoRA linear with W pre-transposed [in, out]", async () => {
   await check({ tokens: 29, inFeatures: 33, outFeatures: 44, r: 4, scale: 1.5, wLayout: "in_out", bias: true });
+  // Enough tokens for the CPU plan to transpose W before the backward's NT product.
+  await check({ tokens: 128, inFeatures: 20, outFeatures: 36, r: 2, scale: 1, wLayout: "in_out" });
 });
 
 test.run();
