@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   const fusedRatio: Record<string, number> = {};
   const fusedPair = async (wLayout: "in_out" | "out_in") => {
     const base = gemmPlanWork({ M: T, N: H, K: H, transB: wLayout === "out_in" }, rt);
-    const lora: LoraLinearShape = { tokens: T, inFeatures: H, outFeatures: H, r: R, scale: 2, wLayout };
+    const lora: LoraLinearShape = { tokens: T, inFeatures: H, outFeatures: H, r: R, scale: 2, wLayout, planNT: true };
     const fused = loraLinearForward(lora, rt.profile);
     const fusedWork = planWork(fused, { x: T * H, W: H * H, lora_A: R * H, lora_B: H * R, y: T * H });
     await probe();

@@ -4,12 +4,22 @@
 // Forward is two GEMMs. u = x·Aᵀ ([tokens, r]) is a narrow GEMM, and the
 // main GEMM continues its accumulators over r more terms with u and B, so the
 // low-rank path costs r/in extra FMAs and no extra pass over y. (On CPU
-// adapters an NT product is planned as a transpose then NN: see gemm_plan.ts.) Computing u
+// adapters an NT product may be planned as a transpose then NN: planNT.) Computing u
 // inside the main GEMM would repeat it once per column block of y (out/16
 // times), far more than reading x once more in the narrow GEMM.
-import { gemm } from "./gemm.js";
+import { gemm, type GemmShape } from "./gemm.js";
 import { gemmPlan, renamePlan } from "./gemm_plan.js";
 import type { DeviceProfile, KernelPlan } from "./types.js";
+
+/** A GEMM as one step, or as gemmPlan decides when the shape asks for planNT. */
+function planner(shape: LoraLinearShape): (s: GemmShape, d: DeviceProfile) => KernelPlan {
+  if (shape.planNT) return gemmPlan;
+  return (s, d) => {
+    const instance = gemm(s, d);
+    const bind = Object.fromEntries(instance.kernel.bindings.filter((b) => b.access !== "uniform").map((b) => [b.name, b.name]));
+    return { steps: [{ instance, bind }], scratch: {} };
+  };
+}
 
 /** Plans run one after the other; scratch names must not collide. */
 function sequence(...plans: KernelPlan[]): KernelPlan {
@@ -29,6 +39,12 @@ export interface LoraLinearShape {
   bias?: boolean;
   /** "out_in": W as Hugging Face stores it, [out, in]; "in_out": pre-transposed Wᵀ. */
   wLayout?: "out_in" | "in_out";
+  /**
+   * Plan NT products as transpose + NN where gemm_plan.ts says so (CPU
+   * adapters, many tokens). Off by default: then the steps are exactly
+   * [x·Aᵀ, main] forward and [du, dB, dA, dx] backward, which callers index.
+   */
+  planNT?: boolean;
 }
 
 /**
@@ -37,8 +53,9 @@ export interface LoraLinearShape {
  */
 export function loraLinearForward(shape: LoraLinearShape, device: DeviceProfile): KernelPlan {
   const { tokens, inFeatures, outFeatures, r, scale } = shape;
-  const down = gemmPlan({ M: tokens, N: r, K: inFeatures, transB: true }, device);
-  const main = gemmPlan(
+  const plan = planner(shape);
+  const down = plan({ M: tokens, N: r, K: inFeatures, transB: true }, device);
+  const main = plan(
     {
       M: tokens,
       N: outFeatures,
@@ -80,7 +97,7 @@ export function loraLinearBackward(
   const du = gemm({ M: tokens, N: r, K: outFeatures, alpha: scale }, device);
   const dB = gemm({ M: outFeatures, N: r, K: tokens, transA: true, alpha: scale, accumulate: acc }, device);
   const dA = gemm({ M: r, N: inFeatures, K: tokens, transA: true, accumulate: acc }, device);
-  const dx = gemmPlan(
+  const dx = planner(shape)(
     {
       M: tokens,
       N: inFeatures,
