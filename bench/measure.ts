@@ -18,7 +18,36 @@ export interface Timing {
   minMs: number;
 }
 
+/** Times one workload. */
 export async function time(rt: GpuRuntime, work: Workload, options: { reps: number; inner: number }): Promise<Timing> {
+  return (await timeInterleaved(rt, [work], options))[0]!;
+}
+
+/**
+ * Times several workloads with their repetitions interleaved (a, b, a, b, ...),
+ * so that a ratio between them is not skewed by the host changing speed
+ * between one workload's run and the next's.
+ */
+export async function timeInterleaved(rt: GpuRuntime, works: Workload[], options: { reps: number; inner: number }): Promise<Timing[]> {
+  const prepared = await Promise.all(works.map((w) => prepare(rt, w)));
+  for (const p of prepared) await (await p.record(1)).submit();
+  const samples: number[][] = works.map(() => []);
+  for (let r = 0; r < options.reps; r++) {
+    for (const [i, p] of prepared.entries()) {
+      const d = await p.record(options.inner);
+      const t0 = performance.now();
+      await d.submit();
+      samples[i]!.push((performance.now() - t0) / options.inner);
+    }
+  }
+  for (const p of prepared) p.release();
+  return samples.map((s) => {
+    s.sort((a, b) => a - b);
+    return { ms: s[Math.floor(s.length / 2)]!, minMs: s[0]! };
+  });
+}
+
+async function prepare(rt: GpuRuntime, work: Workload) {
   const buffers: Record<string, GPUBuffer> = {};
   for (const [name, init] of Object.entries(work.tensors)) {
     if (typeof init === "number") {
@@ -46,17 +75,10 @@ export async function time(rt: GpuRuntime, work: Workload, options: { reps: numb
     }
     return d;
   };
-  await (await record(1)).submit();
-  const samples: number[] = [];
-  for (let r = 0; r < options.reps; r++) {
-    const d = await record(options.inner);
-    const t0 = performance.now();
-    await d.submit();
-    samples.push((performance.now() - t0) / options.inner);
-  }
-  for (const b of Object.values(buffers)) rt.pool.release(b);
-  samples.sort((a, b) => a - b);
-  return { ms: samples[Math.floor(samples.length / 2)]!, minMs: samples[0]! };
+  const release = () => {
+    for (const b of Object.values(buffers)) rt.pool.release(b);
+  };
+  return { record, release };
 }
 
 /** A single kernel instance as a one-step workload whose bindings use their own names. */

@@ -18,6 +18,8 @@ export interface AdamwShape {
   segmentCount: number;
   /** Clip by the global gradient norm read from gradSumSq[0] (see sumSquares). */
   clip?: boolean;
+  /** Every segment's offset and length are multiples of 4 (the caller lays tensors out so): vec4 updates. */
+  aligned4?: boolean;
 }
 
 const WG = 64;
@@ -47,25 +49,31 @@ export function adamwSegmentTable(segments: AdamwSegment[]): Uint32Array {
 /** Tensors: param, grad, m, v (flat, `count` elements), segments, (gradSumSq [1]). */
 export function adamw(shape: AdamwShape, _device: DeviceProfile): KernelInstance {
   const clip = shape.clip ?? false;
+  const vec4 = (shape.aligned4 ?? false) && shape.count % 4 === 0;
+  const T = vec4 ? "vec4f" : "f32";
   const bindings: BindingDecl[] = [
-    { name: "param", access: "read_write", type: "f32" },
-    { name: "grad", access: "read", type: "f32" },
-    { name: "m", access: "read_write", type: "f32" },
-    { name: "v", access: "read_write", type: "f32" },
+    { name: "param", access: "read_write", type: T },
+    { name: "grad", access: "read", type: T },
+    { name: "m", access: "read_write", type: T },
+    { name: "v", access: "read_write", type: T },
     { name: "segments", access: "read", type: "vec4u" },
   ];
   if (clip) bindings.push({ name: "gradSumSq", access: "read", type: "f32" });
   bindings.push({ name: "params", access: "uniform" });
-  const groups = ceilDiv(shape.count, WG);
+  const width = vec4 ? 4 : 1;
+  const invocations = shape.count / width;
+  const groups = ceilDiv(invocations, WG);
   const gx = Math.min(groups, 65535);
-  const spec = { count: shape.count, segments: shape.segmentCount, clip };
+  const spec = { count: shape.count, segments: shape.segmentCount, clip, vec4 };
   const kernel = renderKernel({
     family: "adamw",
     template: "adamw.wgsl.hbs",
-    variant: clip ? "clipped" : "plain",
-    reason: "one invocation per element, its tensor found by binary search",
+    variant: `${clip ? "clipped" : "plain"}_${vec4 ? "vec4" : "scalar"}`,
+    reason: vec4
+      ? "segments aligned to 4: one vec4 per invocation, its tensor found by binary search"
+      : "one element per invocation, its tensor found by binary search",
     spec,
-    view: { ...spec, WG, gx },
+    view: { ...spec, WG, gx, T, width, groups: invocations },
     workgroupSize: [WG, 1, 1],
     bindings,
     params: ADAMW_PARAMS,

@@ -73,4 +73,6 @@ export interface KernelStep {
 export interface KernelPlan {
   steps: KernelStep[];
   scratch: Record<string, number>;
+  /** Why the operation was split this way, for `peftc inspect`. */
+  reason?: string;
 }

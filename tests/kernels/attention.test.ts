@@ -1,12 +1,12 @@
 import { test } from "uvu";
-import { attentionBackward, attentionForward, type AttentionShape } from "../../compiler/codegen/attention.js";
+import { attentionBackward, attentionForward, type AttentionBlocking, type AttentionShape } from "../../compiler/codegen/attention.js";
 import { attentionBackward as refBackward, attentionForward as refForward } from "../reference/attention.js";
 import { assertClose, f64, kernelRuntime, randomF32, runSteps, type TensorInit } from "../helpers/kernels.js";
 
 // Dot products of D terms, softmax sums over up to Tk terms, all in f32.
 const BOUND = 1e-5;
 
-async function check(shape: AttentionShape, backward = true, TkRun?: number): Promise<void> {
+async function check(shape: AttentionShape, backward = true, TkRun?: number, force?: AttentionBlocking): Promise<void> {
   const { profile } = await kernelRuntime();
   const { batch: B, Tq, heads: H, kvHeads: Hkv, headDim: D } = shape;
   const cap = shape.Tk ?? Tq;
@@ -17,7 +17,7 @@ async function check(shape: AttentionShape, backward = true, TkRun?: number): Pr
   const k = randomF32(B * cap * Hkv * D, -2, 2);
   const v = randomF32(B * cap * Hkv * D);
   const dout = randomF32(B * Tq * H * D);
-  const what = `attention ${JSON.stringify(shape)}${TkRun ? ` Tk=${TkRun}` : ""}`;
+  const what = `attention ${JSON.stringify(shape)}${TkRun ? ` Tk=${TkRun}` : ""}${force ? ` ${JSON.stringify(force)}` : ""}`;
   // The reference sees only the first Tk keys of each sequence.
   const kk = new Float64Array(B * Tk * Hkv * D);
   const vv = new Float64Array(B * Tk * Hkv * D);
@@ -27,7 +27,7 @@ async function check(shape: AttentionShape, backward = true, TkRun?: number): Pr
   }
   const dims = { B, Tq, Tk, H, Hkv, D, scale };
   const want = refForward(dims, f64(q), kk, vv);
-  const fwd = attentionForward(shape, profile);
+  const fwd = attentionForward(shape, profile, force);
   const out = await runSteps(
     { q_in: q, k_in: k, v_in: v, out: { length: q.length }, lse: { length: B * H * Tq } },
     [{ instance: fwd, ...(TkRun ? { params: { Tk: TkRun } } : {}) }],
@@ -36,7 +36,7 @@ async function check(shape: AttentionShape, backward = true, TkRun?: number): Pr
   assertClose(out.lse!, want.lse, BOUND, `${what} lse`);
   if (!backward) return;
 
-  const plan = attentionBackward(shape, profile);
+  const plan = attentionBackward(shape, profile, force);
   const tensors: Record<string, TensorInit> = {
     q,
     k,
@@ -70,6 +70,12 @@ test("attention: head_dim not a multiple of 4, and multi-head without grouping",
 test("attention: queries after a prefix of keys, and a growing key count", async () => {
   await check({ batch: 2, Tq: 5, Tk: 12, heads: 2, kvHeads: 1, headDim: 16 });
   await check({ batch: 1, Tq: 3, Tk: 16, heads: 4, kvHeads: 2, headDim: 8, dynamicTk: true }, false, 11);
+});
+
+test("attention: query/key blockings that do not divide the sequence", async () => {
+  await check({ batch: 1, Tq: 11, heads: 2, kvHeads: 1, headDim: 8 }, true, undefined, { BQ: 3, BK: 2, WG: 4, reason: "test" });
+  await check({ batch: 2, Tq: 4, Tk: 9, heads: 2, kvHeads: 2, headDim: 4 }, true, undefined, { BQ: 8, BK: 5, WG: 2, reason: "test" });
+  await check({ batch: 1, Tq: 5, heads: 1, kvHeads: 1, headDim: 12 }, true, undefined, { BQ: 1, BK: 1, WG: 64, reason: "test" });
 });
 
 test.run();

@@ -1,10 +1,12 @@
 import { test } from "uvu";
+import * as assert from "uvu/assert";
 import { gemm, type GemmShape, type GemmTiling } from "../../compiler/codegen/gemm.js";
+import { gemmPlan } from "../../compiler/codegen/gemm_plan.js";
 import { PORTABLE_GPU, type DeviceProfile } from "../../compiler/codegen/types.js";
 import { f32ToF16, f16ToF32 } from "../../runtime/gpu/convert.js";
 import { gelu, relu, silu } from "../reference/activations.js";
 import { addBias, matmul } from "../reference/gemm.js";
-import { assertClose, f64, kernelRuntime, randomF32, runSteps } from "../helpers/kernels.js";
+import { assertClose, f64, kernelRuntime, randomF32, runSteps, type TensorInit } from "../helpers/kernels.js";
 
 // f32 products accumulated in f32: relative Frobenius error grows like
 // sqrt(K)·2⁻²⁴; 1e-5 leaves a wide margin at these K.
@@ -14,7 +16,7 @@ async function profile(): Promise<DeviceProfile> {
   return (await kernelRuntime()).profile;
 }
 
-async function check(shape: GemmShape, device?: DeviceProfile, force?: GemmTiling): Promise<void> {
+async function check(shape: GemmShape, device?: DeviceProfile, force?: GemmTiling, asPlan = false): Promise<void> {
   const { M, N, K } = shape;
   const batches = shape.batch?.count ?? 1;
   const sa = shape.batch?.strideA ?? M * K;
@@ -31,8 +33,9 @@ async function check(shape: GemmShape, device?: DeviceProfile, force?: GemmTilin
   const R = shape.lora?.R ?? 1;
   const u = randomF32(M * R);
   const l = randomF32(R * N);
-  const instance = gemm(shape, device ?? (await profile()), force);
-  const tensors = {
+  const plan = asPlan ? gemmPlan(shape, device ?? (await profile())) : undefined;
+  const instance = plan ? plan.steps[plan.steps.length - 1]!.instance : gemm(shape, device ?? (await profile()), force);
+  const tensors: Record<string, TensorInit> = {
     a,
     b: bUpload,
     bias,
@@ -40,8 +43,10 @@ async function check(shape: GemmShape, device?: DeviceProfile, force?: GemmTilin
     l,
     c: shape.accumulate ? c0 : { length: batches * M * N },
   };
+  for (const [name, length] of Object.entries(plan?.scratch ?? {})) tensors[name] = { length };
   const params = shape.dynamicM ? { M } : undefined;
-  const out = await runSteps(tensors, [{ instance, ...(params ? { params } : {}) }]);
+  const steps = plan ? plan.steps : [{ instance, ...(params ? { params } : {}) }];
+  const out = await runSteps(tensors, steps);
   const want = new Float64Array(batches * M * N);
   for (let z = 0; z < batches; z++) {
     const az = f64(a.subarray(z * sa, z * sa + M * K));
@@ -129,6 +134,16 @@ test("gemm: f16 weights widened on load, and M from the params buffer", async ()
     await check({ M: 30, N: 41, K: 21, bF16: true, transB: true });
   }
   await check({ M: 26, N: 20, K: 13, dynamicM: true });
+});
+
+test("gemm plan: NT as transpose then NN on CPU adapters, direct elsewhere", async () => {
+  const device = await profile();
+  const plan = gemmPlan({ M: 130, N: 45, K: 37, transB: true }, device);
+  assert.is(plan.steps.length, device.kind === "cpu" ? 2 : 1);
+  assert.is(gemmPlan({ M: 3, N: 45, K: 37, transB: true }, device).steps.length, 1);
+  await check({ M: 130, N: 45, K: 37, transB: true, bias: true }, undefined, undefined, true);
+  await check({ M: 129, N: 40, K: 9, transB: true, batch: { count: 3 } }, undefined, undefined, true);
+  await check({ M: 140, N: 20, K: 11, transB: true, batch: { count: 2, strideB: 0 }, lora: { R: 2, transL: true, scale: 3 } }, undefined, undefined, true);
 });
 
 test.run();

@@ -1,4 +1,5 @@
 import { test } from "uvu";
+import * as assert from "uvu/assert";
 import { loraLinearBackward, loraLinearForward, type LoraLinearShape } from "../../compiler/codegen/lora.js";
 import type { KernelPlan } from "../../compiler/codegen/types.js";
 import { transpose } from "../reference/gemm.js";
@@ -61,6 +62,10 @@ async function check(shape: LoraLinearShape): Promise<void> {
 }
 
 test("fused LoRA linear forward and backward, W as stored [out, in]", async () => {
+  const { profile } = await kernelRuntime();
+  // Callers index the steps: forward [x·Aᵀ, main], backward [du, dB, dA, dx].
+  assert.is(loraLinearForward({ tokens: 130, inFeatures: 96, outFeatures: 72, r: 16, scale: 1 }, profile).steps.length, 2);
+  assert.is(loraLinearBackward({ tokens: 130, inFeatures: 96, outFeatures: 72, r: 16, scale: 1, wLayout: "in_out" }, profile).steps.length, 4);
   await check({ tokens: 37, inFeatures: 48, outFeatures: 40, r: 8, scale: 2 });
   await check({ tokens: 1, inFeatures: 19, outFeatures: 23, r: 1, scale: 0.5, bias: true });
   await check({ tokens: 130, inFeatures: 96, outFeatures: 72, r: 16, scale: 0.25 });
@@ -68,6 +73,12 @@ test("fused LoRA linear forward and backward, W as stored [out, in]", async () =
 
 test("fused LoRA linear with W pre-transposed [in, out]", async () => {
   await check({ tokens: 29, inFeatures: 33, outFeatures: 44, r: 4, scale: 1.5, wLayout: "in_out", bias: true });
+});
+
+test("fused LoRA linear with NT products planned as transpose + NN", async () => {
+  // Enough tokens for the CPU plan to transpose A and W (forward) and Wᵀ (backward).
+  await check({ tokens: 128, inFeatures: 20, outFeatures: 36, r: 2, scale: 1, wLayout: "in_out", planNT: true });
+  await check({ tokens: 130, inFeatures: 96, outFeatures: 72, r: 16, scale: 0.25, planNT: true, bias: true });
 });
 
 test.run();

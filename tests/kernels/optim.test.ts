@@ -22,21 +22,21 @@ test("sum of squares at several lengths", async () => {
   }
 });
 
-async function checkAdamw(segments: AdamwSegment[], count: number, hyper: AdamwHyper, clip: boolean): Promise<void> {
+async function checkAdamw(segments: AdamwSegment[], count: number, hyper: AdamwHyper, clip: boolean, aligned4 = false): Promise<void> {
   const { profile } = await kernelRuntime();
   const param = randomF32(count);
   const grad = randomF32(count);
   const m = randomF32(count, -0.1, 0.1);
   const v = randomF32(count, 0, 0.01);
   const gradSumSq = new Float32Array([refSumSquares(grad)]);
-  const instance = adamw({ count, segmentCount: segments.length, clip }, profile);
+  const instance = adamw({ count, segmentCount: segments.length, clip, aligned4 }, profile);
   const out = await runSteps(
     { param, grad, m, v, segments: adamwSegmentTable(segments), gradSumSq },
     [{ instance, params: { ...hyper } }],
   );
   const [p, mm, vv] = [f64(param), f64(m), f64(v)];
   adamwStep(p, f64(grad), mm, vv, segments, { ...hyper, maxNorm: clip ? hyper.maxNorm : 0 });
-  const what = `adamw ${segments.length} tensors, step ${hyper.step}${clip ? ", clipped" : ""}`;
+  const what = `adamw ${instance.kernel.variant} ${segments.length} tensors, step ${hyper.step}`;
   assertClose(out.param!, p, ADAMW_BOUND, `${what} param`);
   assertClose(out.m!, mm, ADAMW_BOUND, `${what} m`);
   assertClose(out.v!, vv, ADAMW_BOUND, `${what} v`);
@@ -58,6 +58,14 @@ test("AdamW over several tensors in one dispatch, with weight decay per tensor",
   await checkAdamw(segments, 1150, { ...hyper, step: 57, lr: 1e-2 }, false);
   await checkAdamw(segments, 1150, { ...hyper, step: 3, maxNorm: 1.0 }, true);
   await checkAdamw([{ offset: 0, length: 1, weightDecay: 0.5 }], 1, { ...hyper, step: 1000 }, false);
+  const aligned = [
+    { offset: 0, length: 100, weightDecay: 0.01 },
+    { offset: 100, length: 36, weightDecay: 0 },
+    { offset: 140, length: 4, weightDecay: 0.1 },
+    { offset: 148, length: 1000, weightDecay: 0.01 },
+  ];
+  await checkAdamw(aligned, 1152, hyper, false, true);
+  await checkAdamw(aligned, 1152, { ...hyper, step: 7, maxNorm: 2.0 }, true, true);
 });
 
 test("transpose, batched and awkward", async () => {
