@@ -14,14 +14,20 @@ export interface RopeShape {
   theta: number;
   /** Rotate x in place instead of writing y. */
   inPlace?: boolean;
+  /**
+   * Each row's position comes from the i32 tensor `positions` [batch·T]
+   * instead of posOffset + t (generation: sequences of a batch stand at
+   * different positions, and padding rows carry −1, rotated as position 0).
+   */
+  positions?: boolean;
 }
 
 const WG = 64;
 
 /**
- * Tensors: x [batch, T, heads, headDim] → y (same shape), or x rotated in
- * place. `inverse` gives the backward: dx from dy, bound as x and y.
- * Params: posOffset (the position of the first token; 0 when training).
+ * Tensors: x [batch, T, heads, headDim] (+ positions) → y (same shape), or x
+ * rotated in place. `inverse` gives the backward: dx from dy, bound as x and y.
+ * Params (without `positions`): posOffset, the position of the first token (0 when training).
  */
 export function rope(shape: RopeShape, _device: DeviceProfile, inverse = false): KernelInstance {
   const { batch, T, heads: H, headDim: D, theta } = shape;
@@ -38,20 +44,22 @@ export function rope(shape: RopeShape, _device: DeviceProfile, inverse = false):
         { name: "x", access: "read", type: "f32" },
         { name: "y", access: "read_write", type: "f32" },
       ];
-  bindings.push({ name: "params", access: "uniform" });
-  const spec = { rows, T, H, D, theta, inPlace: shape.inPlace ?? false, inverse };
+  const positions = shape.positions ?? false;
+  if (positions) bindings.push({ name: "positions", access: "read", type: "i32" });
+  else bindings.push({ name: "params", access: "uniform" });
+  const spec = { rows, T, H, D, theta, inPlace: shape.inPlace ?? false, inverse, ...(positions ? { positions } : {}) };
   const kernel = renderKernel({
     family: "rope",
     template: "rope.wgsl.hbs",
     variant: inverse ? "backward" : "forward",
     reason: "one invocation per rotated pair",
     spec,
-    view: { ...spec, half, invFreq: invFreq.join(", "), WG, gxThreads: gx * WG, src: "x", dst: shape.inPlace ? "x" : "y" },
+    view: { ...spec, positions, half, invFreq: invFreq.join(", "), WG, gxThreads: gx * WG, src: "x", dst: shape.inPlace ? "x" : "y" },
     workgroupSize: [WG, 1, 1],
     bindings,
-    params: [{ name: "posOffset", type: "u32" }],
+    ...(positions ? {} : { params: [{ name: "posOffset", type: "u32" as const }] }),
   });
-  return { kernel, dispatch: [gx, ceilDiv(groups, gx), 1], params: { posOffset: 0 } };
+  return { kernel, dispatch: [gx, ceilDiv(groups, gx), 1], ...(positions ? {} : { params: { posOffset: 0 } }) };
 }
 
 /** The f32 nearest to x, as a WGSL literal that parses back to exactly that f32. */

@@ -29,13 +29,17 @@ export interface TrainedTensor {
 export class GraphBuilder {
   private readonly buffers = new Map<string, GraphBuffer>();
   private readonly kernels = new Map<string, KernelSource>();
-  readonly phases: Record<PhaseName, GraphOp[]> = { init: [], forward: [], loss: [], backward: [], optimizer: [], eval: [], merge: [], unmerge: [] };
+  readonly phases: Record<PhaseName, GraphOp[]> = {
+    init: [], forward: [], loss: [], backward: [], optimizer: [], eval: [], merge: [], unmerge: [], prefill: [], decode: [],
+  };
   private paramOffset = 0;
   private flatDeclared = false;
   private readonly trained: { name: string; offset: number; size: number; weightDecay: number }[] = [];
   private scratchCounter = 0;
   /** The scope buffers declared now belong to ("" outside any); see scoped(). */
   private scope = "";
+  /** The pass being emitted (undefined outside any); see pass(). */
+  private currentPass: PhaseName | undefined;
 
   /**
    * @param weightDecay AdamW's decoupled weight decay for trained tensors, as
@@ -76,17 +80,38 @@ export class GraphBuilder {
     }
   }
 
-  /** A name as the current scope sees it: its own buffer when it declared one, else the shared one. */
+  /**
+   * Runs `emit` as one pass of a graph that runs the model at several shapes
+   * (generation: a prefill chunk, then one token at a time). Ops it sends to
+   * the "forward" phase land in `phase`, and the activations it declares are
+   * its own (the same lowering code names them alike in every pass, at other
+   * sizes); weights, parameters, inputs and caches are shared by all passes.
+   */
+  pass<T>(phase: PhaseName, emit: () => T): T {
+    const outer = this.currentPass;
+    this.currentPass = phase;
+    try {
+      return emit();
+    } finally {
+      this.currentPass = outer;
+    }
+  }
+
+  /** A name as the current scope and pass see it: their own buffer when they declared one, else the shared one. */
   private resolve(name: string): string {
-    if (!this.scope) return name;
-    const own = `${this.scope}|${name}`;
-    return this.buffers.has(own) ? own : name;
+    if (!this.scope && !this.currentPass) return name;
+    const scoped = this.scope ? `${this.scope}|${name}` : name;
+    const candidates = this.currentPass ? [`${this.currentPass}>${scoped}`, scoped, `${this.currentPass}>${name}`, name] : [scoped, name];
+    return candidates.find((c) => this.buffers.has(c)) ?? name;
   }
 
   private add(buffer: GraphBuffer): string {
-    if (this.scope && buffer.role !== "weight" && buffer.role !== "constant" && buffer.role !== "input") {
+    if (this.scope && buffer.role !== "weight" && buffer.role !== "constant" && buffer.role !== "input" && buffer.role !== "cache") {
       buffer = { ...buffer, name: `${this.scope}|${buffer.name}` };
+      // Whose saved values fill it (see GraphBuffer.adapter).
+      if (buffer.role === "parameter" || buffer.role === "frozen") buffer.adapter = this.scope;
     }
+    if (this.currentPass && buffer.role === "activation") buffer = { ...buffer, name: `${this.currentPass}>${buffer.name}` };
     const existing = this.buffers.get(buffer.name);
     if (existing) {
       if (existing.size !== buffer.size || existing.role !== buffer.role) throw new Error(`graph: buffer ${buffer.name} declared twice differently`);
@@ -111,6 +136,11 @@ export class GraphBuilder {
 
   constant(name: string, data: number[], type: ElementType): string {
     return this.add({ name, role: "constant", type, size: data.length, shape: [data.length], data });
+  }
+
+  /** State kept from run to run (a KV cache), zero when the graph is loaded. */
+  cache(name: string, shape: number[]): string {
+    return this.add({ name, role: "cache", type: "f32", size: count(shape), shape });
   }
 
   /** A frozen tensor an adapter adds (made at init, saved when it has a key). */
@@ -156,13 +186,17 @@ export class GraphBuilder {
       if (binding.access !== "uniform") this.get(bind[binding.name]!);
     }
     const merged = { ...(instance.params ?? {}), ...(params ?? {}) };
-    this.phases[phase].push({
+    if (this.currentPass && phase === "forward") phase = this.currentPass;
+    const op: GraphOp = {
       kernel: this.kernel(instance.kernel),
       bind: Object.fromEntries(instance.kernel.bindings.filter((b) => b.access !== "uniform").map((b) => [b.name, bind[b.name]!])),
       dispatch: instance.dispatch,
       ...(Object.keys(merged).length > 0 ? { params: merged } : {}),
       label,
-    });
+    };
+    // Every pass of a multi-pass graph declares the same init work (DoRA's magnitude): once is enough.
+    if (phase === "init" && this.phases.init.some((o) => sameOp(o, op))) return;
+    this.phases[phase].push(op);
   }
 
   /** Several dispatches: `bind` maps the plan's tensor names to buffers; its scratch tensors become activations. */
@@ -200,7 +234,9 @@ export class GraphBuilder {
   /** The finished graph, and every kernel's WGSL by key. */
   finish(io: Graph["io"], zeroBeforeStep: string[]): { graph: Graph; wgsl: Map<string, string> } {
     this.flatBuffers();
-    assignSlots([...this.buffers.values()], [...this.phases.forward, ...this.phases.loss, ...this.phases.backward], io);
+    // Prefill and decode (empty in training graphs) follow: their activations can share the training phases' slots, and each other's.
+    const lived = [...this.phases.forward, ...this.phases.loss, ...this.phases.backward, ...this.phases.prefill, ...this.phases.decode];
+    assignSlots([...this.buffers.values()], lived, io);
     const kernels: Graph["kernels"] = {};
     const wgsl = new Map<string, string>();
     for (const key of [...this.kernels.keys()].sort()) {
@@ -243,6 +279,7 @@ function assignSlots(buffers: GraphBuffer[], ops: GraphOp[], io: Graph["io"]): v
     }
   });
   const pinned = new Set(Object.values(io).filter((x): x is string => typeof x === "string"));
+  if (io.generate) pinned.add(io.generate.logits);
   const candidates = buffers
     .filter((b) => b.role === "activation" && first.has(b.name))
     .sort((a, b) => b.size - a.size || first.get(a.name)! - first.get(b.name)! || a.name.localeCompare(b.name));
@@ -271,4 +308,8 @@ function assignSlots(buffers: GraphBuffer[], ops: GraphOp[], io: Graph["io"]): v
       b.slot = slots.length - 1;
     }
   }
+}
+
+function sameOp(a: GraphOp, b: GraphOp): boolean {
+  return a.kernel === b.kernel && JSON.stringify(a.bind) === JSON.stringify(b.bind) && JSON.stringify(a.params) === JSON.stringify(b.params);
 }

@@ -27,7 +27,7 @@ const buffer = {
   required: ["name", "role", "type", "size", "shape"],
   properties: {
     name,
-    role: { enum: ["weight", "parameter", "frozen", "gradient", "optimizer", "activation", "input", "constant"] },
+    role: { enum: ["weight", "parameter", "frozen", "gradient", "optimizer", "activation", "input", "constant", "cache"] },
     type: { enum: ["f32", "i32", "u32"] },
     size: count,
     shape: { type: "array", items: count },
@@ -38,6 +38,7 @@ const buffer = {
     weightDecay: { type: "number", minimum: 0 },
     data: { type: "array", items: { type: "number" } },
     slot: count,
+    adapter: name,
   },
 };
 
@@ -107,7 +108,16 @@ export const graphSchema = {
       type: "object",
       additionalProperties: false,
       required: ["ids", "labels", "loss", "logits", "params", "grads", "gradSumSq"],
-      properties: { ids: nullableName, labels: nullableName, loss: nullableName, logits: nullableName, params: nullableName, grads: nullableName, gradSumSq: nullableName },
+      properties: {
+        ids: nullableName, labels: nullableName, loss: nullableName, logits: nullableName, params: nullableName, grads: nullableName, gradSumSq: nullableName,
+        adapterIndex: name,
+        generate: {
+          type: "object",
+          additionalProperties: false,
+          required: ["ids", "positions", "logits", "chunk", "capacity"],
+          properties: { ids: name, positions: name, logits: name, chunk: { type: "integer", minimum: 1 }, capacity: { type: "integer", minimum: 1 } },
+        },
+      },
     },
     zeroBeforeStep: { type: "array", items: name },
   },
@@ -127,6 +137,10 @@ export function graphProblems(value: unknown): string[] {
   for (const b of graph.buffers) {
     if (b.view && !buffers.has(b.view.of)) problems.push(`buffer ${b.name} is a view of ${b.view.of}, which the graph lacks`);
     if (b.role === "activation" && b.slot === undefined) problems.push(`activation ${b.name} has no memory slot`);
+  }
+  const generate = graph.io.generate;
+  for (const io of [graph.io.adapterIndex, generate?.ids, generate?.positions, generate?.logits]) {
+    if (io !== undefined && !buffers.has(io)) problems.push(`io names buffer ${io}, which the graph lacks`);
   }
   for (const [phase, ops] of Object.entries(graph.phases)) {
     ops.forEach((op, i) => {

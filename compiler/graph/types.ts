@@ -14,7 +14,8 @@ export type BufferRole =
   | "optimizer" // AdamW's moments (flat)
   | "activation" // kept from forward to backward, or passed between ops
   | "input" // written by the host before a run: token ids, labels
-  | "constant"; // data fixed at compile time (AdamW's segment table)
+  | "constant" // data fixed at compile time (AdamW's segment table)
+  | "cache"; // kept from run to run, starts at zero: generation's keys and values
 
 export type ElementType = "f32" | "i32" | "u32";
 
@@ -50,6 +51,13 @@ export interface GraphBuffer {
   data?: number[];
   /** activation: the memory slot it shares with others whose lifetimes do not overlap. */
   slot?: number;
+  /**
+   * The adapter a parameter or frozen tensor belongs to, when the graph holds
+   * several (mixed batches, merges of several adapters): two adapters on one
+   * module save their tensors under the same PEFT key, so the key alone does
+   * not say whose saved values fill the buffer.
+   */
+  adapter?: string;
 }
 
 /** A run-time value an op's params take from the host each run (lr, step, gradScale...). */
@@ -76,9 +84,25 @@ export type PhaseName =
   | "optimizer"
   | "eval" // forward + loss for evaluation (no gradients kept)
   | "merge" // adapters folded into the loaded weights, in place
-  | "unmerge"; // and taken out again
+  | "unmerge" // and taken out again
+  | "prefill" // generation: a chunk of prompt tokens per sequence into the KV cache, logits of each sequence's last
+  | "decode"; // generation: one token per sequence, reading the cached keys and values
 
-export const PHASES: readonly PhaseName[] = ["init", "forward", "loss", "backward", "optimizer", "eval", "merge", "unmerge"];
+export const PHASES: readonly PhaseName[] = ["init", "forward", "loss", "backward", "optimizer", "eval", "merge", "unmerge", "prefill", "decode"];
+
+/** The buffers the host uses to generate with a graph that has prefill and decode phases. */
+export interface GenerateIo {
+  /** i32 [batch·chunk]: the tokens of a run, sequence-major (decode reads the first `batch`). */
+  ids: string;
+  /** i32, as ids: each token's position in its sequence; −1 marks padding, which writes no cache entry. */
+  positions: string;
+  /** f32 [batch, vocab]: after a run, the next-token logits of each sequence (prefill: after its chunk's last token). */
+  logits: string;
+  /** Tokens per sequence in one prefill run. */
+  chunk: number;
+  /** Positions the KV cache holds per sequence. */
+  capacity: number;
+}
 
 export interface Graph {
   graph: typeof GRAPH_VERSION;
@@ -101,6 +125,14 @@ export interface Graph {
     grads: string | null;
     /** Σ grad² of the last step (for the logged gradient norm). */
     gradSumSq: string | null;
+    /**
+     * i32 [tokens] (a mixed-adapter graph only): which adapter each token row
+     * runs with, as an index into the plan's adapters, −1 for none. The host
+     * writes it; methods read it.
+     */
+    adapterIndex?: string;
+    /** Present on generation graphs. */
+    generate?: GenerateIo;
   };
   /** Gradient buffers to clear before each accumulation window. */
   zeroBeforeStep: string[];

@@ -1,0 +1,35 @@
+// Row selection by adapter index: out[r, :] = x[r, :] where index[r] equals
+// the kernel's slot, other rows untouched. A mixed-adapter batch assembles a
+// layer's output this way when its method has no fused mixed path: the base
+// output first, then each adapter's output over the rows that chose it.
+import { ceilDiv, renderKernel } from "./render.js";
+import type { DeviceProfile, KernelInstance } from "./types.js";
+
+export interface SelectRowsShape {
+  rows: number;
+  width: number;
+  /** The index value whose rows are copied. */
+  slot: number;
+}
+
+const WG = 64;
+
+/** Tensors: x [rows, width], index (i32) [rows] → out [rows, width] (only the selected rows are written). */
+export function selectRows(shape: SelectRowsShape, _device: DeviceProfile): KernelInstance {
+  const gy = Math.min(shape.rows, 65535);
+  const kernel = renderKernel({
+    family: "select_rows",
+    template: "select_rows.wgsl.hbs",
+    variant: "copy",
+    reason: "one invocation per element; rows of other indices return at once",
+    spec: { ...shape },
+    view: { ...shape, WG, gy },
+    workgroupSize: [WG, 1, 1],
+    bindings: [
+      { name: "x", access: "read", type: "f32" },
+      { name: "index", access: "read", type: "i32" },
+      { name: "out", access: "read_write", type: "f32" },
+    ],
+  });
+  return { kernel, dispatch: [ceilDiv(shape.width, WG), gy, ceilDiv(shape.rows, gy)] };
+}

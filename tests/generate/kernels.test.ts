@@ -1,0 +1,94 @@
+// The generation kernels against float64 references, on fresh random inputs:
+// attention over a KV cache at per-row positions, cache appends, RoPE at
+// per-row positions, and the row select of mixed-adapter batches. Outputs
+// start as NaN, so an element a kernel fails to write fails the comparison.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { attentionCached, type CachedAttentionShape } from "../../compiler/codegen/attention_cached.js";
+import { kvAppend } from "../../compiler/codegen/kv_cache.js";
+import { rope } from "../../compiler/codegen/rope.js";
+import { selectRows } from "../../compiler/codegen/select_rows.js";
+import { cachedAttention, kvAppend as kvAppendRef, selectRows as selectRowsRef } from "../reference/decode.js";
+import { rope as ropeRef } from "../reference/rope.js";
+import { assertClose, f64, kernelRuntime, randomF32, randomInt, runSteps } from "../helpers/kernels.js";
+
+// Dot products of D terms and softmax sums over up to `capacity` terms in f32.
+const BOUND = 1e-5;
+
+/** Random positions in [0, capacity) with some padding rows (−1). */
+function positionsFor(rows: number, capacity: number, padding: number): Int32Array {
+  const p = randomInt(rows, 0, capacity);
+  for (let i = 0; i < padding && i < rows; i++) p[(i * 7) % rows] = -1;
+  return p;
+}
+
+async function checkAttention(shape: CachedAttentionShape, padding: number): Promise<void> {
+  const { profile } = await kernelRuntime();
+  const { batch, T, heads: H, kvHeads: Hkv, headDim: D, capacity } = shape;
+  const rows = batch * T;
+  const q = randomF32(rows * H * D, -2, 2);
+  const k = randomF32(batch * capacity * Hkv * D, -2, 2);
+  const v = randomF32(batch * capacity * Hkv * D);
+  const positions = positionsFor(rows, capacity, padding);
+  const out = await runSteps(
+    { q_in: q, k_cache: k, v_cache: v, positions, out: { length: rows * H * D } },
+    [{ instance: attentionCached(shape, profile) }],
+  );
+  const want = cachedAttention({ batch, T, H, Hkv, D, capacity, scale: shape.scale ?? 1 / Math.sqrt(D) }, f64(q), f64(k), f64(v), positions);
+  assertClose(out.out!, want, BOUND, `cached attention ${JSON.stringify(shape)}`);
+}
+
+test("attention over a KV cache at per-row positions (GQA, padding rows give zeros)", async () => {
+  await checkAttention({ batch: 2, T: 1, heads: 4, kvHeads: 2, headDim: 16, capacity: 40 }, 0);
+  await checkAttention({ batch: 3, T: 5, heads: 6, kvHeads: 2, headDim: 8, capacity: 24 }, 3);
+  await checkAttention({ batch: 1, T: 33, heads: 4, kvHeads: 4, headDim: 6, capacity: 70, scale: 0.2 }, 2);
+});
+
+test("KV cache append: rows land at their positions; padding and out-of-range rows write nothing", async () => {
+  const { profile } = await kernelRuntime();
+  for (const shape of [{ batch: 2, T: 3, width: 24, capacity: 10 }, { batch: 3, T: 1, width: 70, capacity: 5 }]) {
+    const rows = shape.batch * shape.T;
+    const x = randomF32(rows * shape.width);
+    const cache = randomF32(shape.batch * shape.capacity * shape.width);
+    const positions = positionsFor(rows, shape.capacity, 1);
+    positions[rows - 1] = shape.capacity; // past the end: ignored
+    const out = await runSteps({ x, positions, cache }, [{ instance: kvAppend(shape, profile) }]);
+    const want = kvAppendRef(f64(cache), f64(x), positions, shape.T, shape.width, shape.capacity);
+    assertClose(out.cache!, want, 0, `kv append ${JSON.stringify(shape)}`);
+  }
+});
+
+test("RoPE at per-row positions (padding rotated as position 0), forward and inverse", async () => {
+  const { profile } = await kernelRuntime();
+  const shape = { batch: 3, T: 4, heads: 2, headDim: 16, theta: 10000, positions: true };
+  const rows = shape.batch * shape.T;
+  const width = shape.heads * shape.headDim;
+  const x = randomF32(rows * width);
+  const positions = positionsFor(rows, 120, 2);
+  for (const inverse of [false, true]) {
+    const out = await runSteps({ x, positions, y: { length: x.length } }, [{ instance: rope(shape, profile, inverse) }]);
+    const want = new Float64Array(x.length);
+    for (let r = 0; r < rows; r++) {
+      const row = ropeRef(f64(x.subarray(r * width, (r + 1) * width)), 1, 1, shape.heads, shape.headDim, shape.theta, Math.max(positions[r]!, 0), inverse);
+      want.set(row, r * width);
+    }
+    assertClose(out.y!, want, 2e-5, `rope at positions${inverse ? " (inverse)" : ""}`);
+  }
+});
+
+test("row select copies exactly the rows of its slot", async () => {
+  const { profile } = await kernelRuntime();
+  const rows = 11;
+  const width = 37;
+  const x = randomF32(rows * width);
+  const base = randomF32(rows * width);
+  const index = randomInt(rows, -1, 3);
+  index[0] = 1;
+  index[1] = 0;
+  const out = await runSteps({ x, index, out: base }, [{ instance: selectRows({ rows, width, slot: 1 }, profile) }]);
+  const want = selectRowsRef(f64(base), f64(x), index, 1, width);
+  assertClose(out.out!, want, 0, "row select");
+  assert.ok(out.out![0] === x[0] && out.out![width] === base[width], "row 0 (slot 1) copied, row 1 (slot 0) kept");
+});
+
+test.run();
