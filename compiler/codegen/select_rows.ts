@@ -1,5 +1,5 @@
-// Row selection by adapter index: out[r, :] = x[r, :] where index[r] equals
-// the kernel's slot, other rows untouched. A mixed-adapter batch assembles a
+// Row selection by adapter index: out[r, :] = x[r, :] where the index of r's
+// sequence (index[r / rowsPerIndex]) equals the kernel's slot, other rows untouched. A mixed-adapter batch assembles a
 // layer's output this way when its method has no fused mixed path: the base
 // output first, then each adapter's output over the rows that chose it.
 import { ceilDiv, renderKernel } from "./render.js";
@@ -10,11 +10,13 @@ export interface SelectRowsShape {
   width: number;
   /** The index value whose rows are copied. */
   slot: number;
+  /** Consecutive rows sharing one index entry (a sequence's tokens). */
+  rowsPerIndex: number;
 }
 
 const WG = 64;
 
-/** Tensors: x [rows, width], index (i32) [rows] → out [rows, width] (only the selected rows are written). */
+/** Tensors: x [rows, width], index (i32) [rows / rowsPerIndex] → out [rows, width] (only the selected rows are written). */
 export function selectRows(shape: SelectRowsShape, _device: DeviceProfile): KernelInstance {
   const gy = Math.min(shape.rows, 65535);
   const kernel = renderKernel({

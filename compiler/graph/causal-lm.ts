@@ -16,10 +16,11 @@ import type { DeviceProfile } from "../codegen/types.js";
 import { UserError } from "../errors.js";
 import { findMethod } from "../methods/registry.js";
 import type { ModelTree, ModuleNode } from "../models/types.js";
-import type { Plan, PlanAdapter, PlanModule } from "../resolve/plan-types.js";
+import type { Plan } from "../resolve/plan-types.js";
 import { GraphBuilder } from "./builder.js";
 import { GradTracker } from "./grads.js";
-import { plainLinearBackward, plainLinearForward, type LinearContext, type LinearHook, type LinearSite } from "./linear.js";
+import { plainLinearBackward, plainLinearForward, type LinearContext, type LinearSite } from "./linear.js";
+import { mixedLinearForward, type MixedEntry } from "./mixed.js";
 import type { Graph } from "./types.js";
 
 export interface OptimizerSettings {
@@ -52,18 +53,19 @@ export interface LoweringInput {
    * the forward: about a third less activation memory for two extra GEMMs a block.
    */
   recompute?: boolean;
-}
-
-interface Adapted {
-  module: PlanModule;
-  hook: LinearHook;
-  adapter: PlanAdapter;
+  /**
+   * A mixed-adapter graph (evaluation and generation only): every adapter of
+   * the plan is loaded, and each sequence runs with the one the host names in
+   * the adapter index buffer (io.adapterIndex), or with none, as PEFT's
+   * `adapter_names`. `generic` skips methods' fused mixed paths (for tests).
+   */
+  mixed?: { generic?: boolean };
 }
 
 /** Adapted modules by path, each with its method's linear hook; anything the graph cannot train yet is a clear error. */
-function adaptedModules(plan: Plan): Map<string, Adapted> {
-  const out = new Map<string, Adapted>();
-  for (const adapter of plan.adapters) {
+function adaptedModules(plan: Plan, mixed: boolean): Map<string, MixedEntry[]> {
+  const out = new Map<string, MixedEntry[]>();
+  plan.adapters.forEach((adapter, index) => {
     const method = findMethod(adapter.method)!;
     const hook = method.graph?.linear;
     if (!hook) throw new UserError(`training and running ${method.title} adapters is not supported yet (adapter '${adapter.name}')`);
@@ -74,29 +76,41 @@ function adaptedModules(plan: Plan): Map<string, Adapted> {
       throw new UserError(`adapter '${adapter.name}' trains tensors outside its modules (${adapter.tensors.find((t) => t.trainable)!.key}), which the graph does not support yet`);
     }
     for (const m of adapter.modules) {
-      if (out.has(m.path)) throw new UserError(`${m.path} is adapted by two adapters at once; train them one at a time`);
+      // Mixed graphs hold several adapters per module, each over its own rows.
+      if (out.has(m.path) && !mixed) throw new UserError(`${m.path} is adapted by two adapters at once; train them one at a time`);
       if (m.kind !== "linear" && m.kind !== "conv1d") throw new UserError(`${adapter.method} on ${m.path} (${m.kind}) is not supported by the graph yet`);
-      out.set(m.path, { module: m, hook, adapter });
+      out.set(m.path, [...(out.get(m.path) ?? []), { module: m, hook, adapter, index, mixed: method.graph?.mixed }]);
     }
-  }
+  });
   return out;
 }
 
-class Lowering {
+/**
+ * The lowering of a causal LM's forward (and backward) at one shape. The
+ * generation lowering (decode.ts) runs it once per pass with its own
+ * attention (over a KV cache) and positions.
+ */
+export class CausalLMLowering {
   readonly g: GraphBuilder;
   readonly grads: GradTracker;
   readonly ctx: LinearContext;
-  readonly adapted: Map<string, Adapted>;
+  readonly adapted: Map<string, MixedEntry[]>;
   readonly modules: Map<string, ModuleNode>;
   readonly tokens: number;
   /** Backward emitters, in forward order (run in reverse). */
   private readonly backward: (() => void)[] = [];
 
-  constructor(readonly input: LoweringInput) {
-    this.g = new GraphBuilder(input.batch, input.seqLen, input.optimizer?.weightDecay ?? 0, Boolean(input.optimizer) || Boolean(input.backwardToInputs));
+  /**
+   * @param g the graph to add to (a new one when absent)
+   * @param adapterIndex the i32 [sequences] input naming each sequence's adapter, for a mixed graph
+   */
+  constructor(readonly input: LoweringInput, g?: GraphBuilder, readonly adapterIndex?: string) {
+    this.g = g ?? new GraphBuilder(input.batch, input.seqLen, input.optimizer?.weightDecay ?? 0, Boolean(input.optimizer) || Boolean(input.backwardToInputs));
     this.grads = new GradTracker(this.g);
     this.ctx = { g: this.g, grads: this.grads, device: input.device };
-    this.adapted = adaptedModules(input.plan);
+    if (input.mixed && input.optimizer) throw new UserError("a mixed-adapter batch is for evaluation and generation; train one adapter at a time");
+    if (input.mixed && !adapterIndex) throw new Error("graph: a mixed-adapter lowering needs the adapter index buffer");
+    this.adapted = adaptedModules(input.plan, Boolean(input.mixed));
     this.modules = new Map(input.tree.modules.map((m) => [m.path, m]));
     this.tokens = input.batch * input.seqLen;
   }
@@ -123,7 +137,9 @@ class Lowering {
   linear(path: string, x: string, y: string): string {
     const m = this.module(path);
     const layout = m.kind === "conv1d" ? "in_out" : "out_in";
-    const adapted = this.adapted.get(path);
+    const entries = this.adapted.get(path);
+    if (this.input.mixed && entries) return this.mixedLinear(m, layout, entries, x, y);
+    const adapted = entries?.[0];
     const owned = adapted?.hook.ownsWeight ?? false;
     const site: LinearSite = {
       path,
@@ -147,6 +163,27 @@ class Lowering {
       const dx = this.grads.needs(x) ? this.grads.contribute(x) : undefined;
       if (adapted) adapted.hook.backward(site, adapted.module, { ...this.ctx, adapter: adapted.adapter }, dy, dx);
       else if (dx) plainLinearBackward(site, this.ctx, dy, dx);
+    });
+    return site.y;
+  }
+
+  /** A linear layer adapted per row in a mixed batch (forward only: mixed graphs do not train). */
+  private mixedLinear(m: ModuleNode, layout: LinearSite["layout"], entries: MixedEntry[], x: string, y: string): string {
+    const site: LinearSite = {
+      path: m.path,
+      layout,
+      tokens: this.tokens,
+      inFeatures: m.inFeatures,
+      outFeatures: m.outFeatures,
+      x,
+      y: this.g.activation(y, [this.tokens, m.outFeatures]),
+      weight: this.weightOf(m),
+      ...(m.bias ? { bias: this.g.weight(m.bias.name, m.bias.shape) } : {}),
+      weightTensor: m.weight.name,
+      ...(m.bias ? { biasTensor: m.bias.name } : {}),
+    };
+    mixedLinearForward(site, entries, {
+      ...this.ctx, adapterIndex: this.adapterIndex!, rowsPerIndex: this.input.seqLen, generic: this.input.mixed?.generic ?? false,
     });
     return site.y;
   }
@@ -358,34 +395,54 @@ class Lowering {
     const down = this.linear(`${p}.mlp.c_proj`, h, `${p}.down`);
     return this.residual(mid, down, `${p}.out`, `block ${l} residual`);
   }
+
+  /** GPT-2's learned positions: each token's position in its sequence (i32 [tokens]). */
+  positionIds(): string {
+    return this.g.constant("positions", Array.from({ length: this.tokens }, (_, t) => t % this.input.seqLen), "i32");
+  }
+
+  /** The token embeddings of `ids` (plus learned positions), through every block: the last block's output. */
+  trunk(ids: string): string {
+    const { g, tokens } = this;
+    const { tree, device } = this.input;
+    const c = tree.config;
+    const gpt2 = tree.family === "gpt2";
+    // Embeddings (frozen here: nothing below them needs a gradient).
+    const embed = this.module(gpt2 ? "transformer.wte" : "model.embed_tokens");
+    let x = g.activation("embed.out", [tokens, c.hiddenSize]);
+    g.op("forward", embeddingForward({ tokens, vocab: embed.inFeatures, D: c.hiddenSize }, device), { ids, table: this.weightOf(embed), out: x }, "embed forward");
+    if (gpt2) {
+      const wpe = this.module("transformer.wpe");
+      const positions = this.positionIds();
+      const pos = g.activation("embed.positions", [tokens, c.hiddenSize]);
+      g.op("forward", embeddingForward({ tokens, vocab: wpe.inFeatures, D: c.hiddenSize }, device), { ids: positions, table: this.weightOf(wpe), out: pos }, "wpe forward");
+      const sum = g.activation("embed.sum", [tokens, c.hiddenSize]);
+      g.op("forward", elementwise({ op: "add" }, tokens * c.hiddenSize, device), { a: x, b: pos, out: sum }, "embed + positions");
+      x = sum;
+    }
+    if (this.input.backwardToInputs) this.grads.mark(x);
+    for (let l = 0; l < c.layers; l++) x = gpt2 ? this.gpt2Block(l, x) : this.llamaBlock(l, x);
+    return x;
+  }
+
+  /** The final norm and the language-model head: logits [tokens, vocab]. */
+  head(x: string, logits = "logits"): string {
+    const final = this.norm(this.input.tree.family === "gpt2" ? "transformer.ln_f" : "model.norm", x, "final.norm");
+    return this.linear("lm_head", final, logits);
+  }
 }
 
 export function lowerCausalLM(input: LoweringInput): { graph: Graph; wgsl: Map<string, string> } {
-  const L = new Lowering(input);
-  const { g, grads, tokens } = L;
-  const { tree, device } = input;
-  const c = tree.config;
-  const gpt2 = tree.family === "gpt2";
+  const tokens = input.batch * input.seqLen;
+  const g = new GraphBuilder(input.batch, input.seqLen, input.optimizer?.weightDecay ?? 0, Boolean(input.optimizer) || Boolean(input.backwardToInputs));
   const ids = g.input("ids", [tokens], "i32");
   const labels = g.input("labels", [tokens], "i32");
-
-  // Embeddings (frozen here: nothing below them needs a gradient).
-  const embed = L.module(gpt2 ? "transformer.wte" : "model.embed_tokens");
-  let x = g.activation("embed.out", [tokens, c.hiddenSize]);
-  g.op("forward", embeddingForward({ tokens, vocab: embed.inFeatures, D: c.hiddenSize }, device), { ids, table: L.weightOf(embed), out: x }, "embed forward");
-  if (gpt2) {
-    const wpe = L.module("transformer.wpe");
-    const positions = g.constant("positions", Array.from({ length: tokens }, (_, t) => t % input.seqLen), "i32");
-    const pos = g.activation("embed.positions", [tokens, c.hiddenSize]);
-    g.op("forward", embeddingForward({ tokens, vocab: wpe.inFeatures, D: c.hiddenSize }, device), { ids: positions, table: L.weightOf(wpe), out: pos }, "wpe forward");
-    const sum = g.activation("embed.sum", [tokens, c.hiddenSize]);
-    g.op("forward", elementwise({ op: "add" }, tokens * c.hiddenSize, device), { a: x, b: pos, out: sum }, "embed + positions");
-    x = sum;
-  }
-  if (input.backwardToInputs) grads.mark(x);
-  for (let l = 0; l < c.layers; l++) x = gpt2 ? L.gpt2Block(l, x) : L.llamaBlock(l, x);
-  const final = L.norm(gpt2 ? "transformer.ln_f" : "model.norm", x, "final.norm");
-  const logits = L.linear("lm_head", final, "logits");
+  const adapterIndex = input.mixed ? g.input("adapter_index", [input.batch], "i32") : undefined;
+  const L = new CausalLMLowering(input, g, adapterIndex);
+  const { grads } = L;
+  const { tree, device } = input;
+  const c = tree.config;
+  const logits = L.head(L.trunk(ids));
 
   // Loss: per-token cross-entropy and, in the same pass, its gradient over the logits.
   const loss = g.activation("loss", [tokens]);
@@ -417,5 +474,5 @@ export function lowerCausalLM(input: LoweringInput): { graph: Graph; wgsl: Map<s
         gradScale: 1, maxNorm: opt.maxGradNorm,
       });
   }
-  return g.finish({ ids, labels, loss, logits, params, grads: params ? "grads" : null, gradSumSq }, params ? ["grads"] : []);
+  return g.finish({ ids, labels, loss, logits, params, grads: params ? "grads" : null, gradSumSq, ...(adapterIndex ? { adapterIndex } : {}) }, params ? ["grads"] : []);
 }

@@ -126,7 +126,7 @@ export interface Graph {
     /** Σ grad² of the last step (for the logged gradient norm). */
     gradSumSq: string | null;
     /**
-     * i32 [tokens] (a mixed-adapter graph only): which adapter each token row
+     * i32 [batch] (a mixed-adapter graph only): which adapter each sequence
      * runs with, as an index into the plan's adapters, −1 for none. The host
      * writes it; methods read it.
      */

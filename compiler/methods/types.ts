@@ -5,6 +5,7 @@ import type { Span } from "../../grammar/ast.js";
 import type { ArchitectureConfig, ModuleKind } from "../models/types.js";
 import type { LinearHook } from "../graph/linear.js";
 import type { MergeHook } from "../graph/merge.js";
+import type { MixedLinearHook } from "../graph/mixed.js";
 
 /**
  * A JSON Schema for one hyperparameter, with peftc's own annotations:
@@ -137,5 +138,10 @@ export interface MethodDefinition {
   /** How a method without targets attaches to the model's input. */
   input?: InputAttachment;
   /** How the method trains and runs: the graph it adds to the layers it adapts. */
-  graph?: { linear?: LinearHook; merge?: MergeHook };
+  graph?: {
+    linear?: LinearHook;
+    merge?: MergeHook;
+    /** Several adapters of this method over the rows of one batch in one fused pass (else the lowering's generic fallback). */
+    mixed?: MixedLinearHook;
+  };
 }

@@ -78,17 +78,19 @@ test("RoPE at per-row positions (padding rotated as position 0), forward and inv
 
 test("row select copies exactly the rows of its slot", async () => {
   const { profile } = await kernelRuntime();
-  const rows = 11;
+  const rows = 12;
   const width = 37;
   const x = randomF32(rows * width);
   const base = randomF32(rows * width);
-  const index = randomInt(rows, -1, 3);
+  // Three rows (a sequence's tokens) per index entry.
+  const index = randomInt(rows / 3, -1, 3);
   index[0] = 1;
   index[1] = 0;
-  const out = await runSteps({ x, index, out: base }, [{ instance: selectRows({ rows, width, slot: 1 }, profile) }]);
-  const want = selectRowsRef(f64(base), f64(x), index, 1, width);
+  const out = await runSteps({ x, index, out: base }, [{ instance: selectRows({ rows, width, slot: 1, rowsPerIndex: 3 }, profile) }]);
+  const perRow = Array.from({ length: rows }, (_, r) => index[Math.floor(r / 3)]!);
+  const want = selectRowsRef(f64(base), f64(x), perRow, 1, width);
   assertClose(out.out!, want, 0, "row select");
-  assert.ok(out.out![0] === x[0] && out.out![width] === base[width], "row 0 (slot 1) copied, row 1 (slot 0) kept");
+  assert.ok(out.out![2 * width] === x[2 * width] && out.out![3 * width] === base[3 * width], "row 2 (sequence 0, slot 1) copied, row 3 (sequence 1, slot 0) kept");
 });
 
 test.run();
