@@ -33,7 +33,8 @@ interface Tensors {
   m?: TrainedTensor;
 }
 
-function tensors(g: GraphBuilder, module: PlanModule): Tensors {
+/** A LoRA module's tensors (A, B, and DoRA's magnitude), declared by their PEFT keys. */
+export function loraTensors(g: GraphBuilder, module: PlanModule): Tensors {
   const key = (suffix: string) => `base_model.model.${module.path}.${suffix}`;
   const r = module.hyperparameters.r as number;
   return {
@@ -81,7 +82,7 @@ export const loraGraph: LinearHook = {
   forward(site, module, { g, device }) {
     const init = module.hyperparameters.init;
     if (init === "pissa" || init === "olora") throw new UserError(`training with ${String(init)} init is not supported yet (${module.path})`);
-    const t = tensors(g, module);
+    const t = loraTensors(g, module);
     const n = names(module);
     const r = module.hyperparameters.r as number;
     g.activation(n.u, [site.tokens, r]);
@@ -116,7 +117,7 @@ export const loraGraph: LinearHook = {
 
   backward(site, module, ctx, dy, dx) {
     const { g, device } = ctx;
-    const t = tensors(g, module);
+    const t = loraTensors(g, module);
     const n = names(module);
     const dropped = p(module) > 0;
     let dz = dy;

@@ -5,6 +5,7 @@ import { loraHyperparameters } from "./schema.js";
 import { loraAdaptation } from "./tensors.js";
 import { loraGraph } from "./graph.js";
 import { loraMerge } from "./merge.js";
+import { loraMixed } from "./mixed.js";
 
 export const lora: MethodDefinition = {
   name: "lora",
@@ -14,5 +15,5 @@ export const lora: MethodDefinition = {
   hyperparameters: loraHyperparameters,
   peft: loraPeft,
   adapt: loraAdaptation,
-  graph: { linear: loraGraph, merge: loraMerge },
+  graph: { linear: loraGraph, merge: loraMerge, mixed: loraMixed },
 };
