@@ -9,6 +9,23 @@ import { importConfig } from "./import.js";
 import { inspect } from "./inspect.js";
 import { trainCommand } from "./train.js";
 import { evalCommand } from "./eval.js";
+import { generateCommand } from "./generate.js";
+
+function collect(value: string, previous: string[] | false | undefined): string[] {
+  return [...(Array.isArray(previous) ? previous : []), value];
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected a whole number");
+  return n;
+}
+
+function number(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n)) throw new InvalidArgumentError("expected a number");
+  return n;
+}
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -88,6 +105,29 @@ export function registerCommands(program: Command, io: Io, setExit: (code: numbe
     .option("--seq-len <n>", "cut examples to this many tokens (default: the longest example)", positiveInt)
     .option("--json", 'print {"loss", "tokens", "per_example"}')
     .action(async (options) => setExit(await evalCommand(io, options)));
+
+  program
+    .command("generate")
+    .description("generate text with a model (KV cache on the GPU), with or without PEFT adapters; several adapters share the base")
+    .requiredOption("--model <dir>", "the Hugging Face model directory")
+    .option("--adapter <[name=]dir>", "a PEFT adapter directory, optionally named (repeatable: all are loaded once over one base)", collect)
+    .option("--no-adapter", "ignore every --adapter: the base model alone")
+    .requiredOption("--prompt <text>", "a prompt (repeatable; prompts are generated together)", collect)
+    .option("--use <name|none>", "the adapter of each --prompt, in order (one --use applies to all; default: the first adapter)", collect)
+    .option("--max-tokens <n>", "new tokens per prompt at most (default 32)", nonNegativeInt)
+    .option("--temperature <t>", "0 for greedy (default); above 0 samples", number)
+    .option("--top-p <p>", "sample from the smallest set of tokens with this much probability (default 1)", number)
+    .option("--seed <n>", "the sampling seed: the same seed gives the same text (default 0)", nonNegativeInt)
+    .option("--batch <n>", "prompts generated together at most (default 8)", positiveInt)
+    .option("--json", 'print {"results": [{"prompt", "adapter", "prompt_tokens", "tokens", "text", "finish_reason"}], "generated_tokens", "seconds", "tokens_per_s"}')
+    .addHelpText("after", `
+Examples:
+  peftc generate --model ./models/tiny-llama --prompt "The quick brown fox"
+  peftc generate --model M --adapter chat=./runs/chat --adapter style=./runs/style \
+      --prompt "Hello" --use chat --prompt "Hello" --use style --prompt "Hello" --use none
+Generation stops at the model's end token (generation_config.json, config.json, or the tokenizer's)
+or after --max-tokens. Sampling runs on the host from a generator seeded by --seed and the prompt's place.`)
+    .action(async (options) => setExit(await generateCommand(io, options)));
 
   program
     .command("import")
