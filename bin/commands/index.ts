@@ -97,13 +97,18 @@ export function registerCommands(program: Command, io: Io, setExit: (code: numbe
 
   program
     .command("eval")
-    .description("mean next-token cross-entropy and perplexity of a model, with or without a PEFT adapter")
+    .description("mean next-token cross-entropy and perplexity of a model, with or without PEFT adapters (several share one base)")
     .requiredOption("--model <dir>", "the Hugging Face model directory")
-    .option("--adapter <dir>", "a PEFT adapter directory (saved by peftc or by Hugging Face PEFT)")
-    .requiredOption("--data <file>", "JSONL: {\"text\"}, {\"prompt\",\"completion\"} or {\"input_ids\"} a line")
+    .option("--adapter <[name=]dir>", "a PEFT adapter directory (saved by peftc or by Hugging Face PEFT), optionally named; repeatable", collect)
+    .option("--use <name|none>", "evaluate the data with this adapter (repeatable: one run each; default: every loaded adapter)", collect)
+    .requiredOption("--data <file>", "JSONL: {\"text\"}, {\"prompt\",\"completion\"} or {\"input_ids\"} a line; an \"adapter\" field picks each example's adapter")
     .option("--batch <n>", "sequences per batch (default 8)", positiveInt)
     .option("--seq-len <n>", "cut examples to this many tokens (default: the longest example)", positiveInt)
-    .option("--json", 'print {"loss", "tokens", "per_example"}')
+    .option("--json", 'print {"loss", "tokens", "per_example"}; with several adapters {"runs": [{"adapter", "loss", "tokens", "per_example"}]}, or with per-example adapters also "adapters"')
+    .addHelpText("after", `
+Several adapters are loaded once over one base, and each batch row runs with its own (PEFT's adapter_names):
+  peftc eval --model M --adapter a=./runs/a --adapter b=./runs/b --use a --use b --use none --data eval.jsonl
+  (one loss per --use), or with {"text": ..., "adapter": "a"} lines, each example with the adapter it names.`)
     .action(async (options) => setExit(await evalCommand(io, options)));
 
   program
