@@ -76,7 +76,8 @@ async function run(io: Io, options: GenerateOptions): Promise<number> {
   const setup = graphAdapters(model, adapters, used);
   const batch = Math.min(options.batch ?? MAX_BATCH, prompts.length);
   // Whole powers of two, so that the cache's kernels serve many prompt and budget sizes.
-  const capacity = Math.min(maxPositions, Math.max(64, 2 ** Math.ceil(Math.log2(longest + maxTokens - 1))));
+  const needed = Math.max(longest, longest + maxTokens - 1);
+  const capacity = Math.min(maxPositions, Math.max(64, 2 ** Math.ceil(Math.log2(needed))));
   const runtime = await acquireRuntime();
   const { graph, wgsl } = lowerDecode({
     tree: model.tree, plan: setup.plan, device: runtime.profile, batch, chunk: Math.min(CHUNK, capacity), capacity, ...(setup.mixed ? { mixed: {} } : {}),
@@ -101,7 +102,7 @@ async function run(io: Io, options: GenerateOptions): Promise<number> {
     adapter: uses[i] === NO_ADAPTER ? null : uses[i]!,
     prompt_tokens: encoded[i]!.length,
     tokens: o.tokens,
-    text: tokenizer.decode(o.tokens),
+    text: o.tokens.length > 0 ? tokenizer.decode(o.tokens) : "",
     finish_reason: o.finish,
   }));
   if (options.json) {

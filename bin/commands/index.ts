@@ -128,7 +128,7 @@ Several adapters are loaded once over one base, and each batch row runs with its
     .addHelpText("after", `
 Examples:
   peftc generate --model ./models/tiny-llama --prompt "The quick brown fox"
-  peftc generate --model M --adapter chat=./runs/chat --adapter style=./runs/style \
+  peftc generate --model M --adapter chat=./runs/chat --adapter style=./runs/style \\
       --prompt "Hello" --use chat --prompt "Hello" --use style --prompt "Hello" --use none
 Generation stops at the model's end token (generation_config.json, config.json, or the tokenizer's)
 or after --max-tokens. Sampling runs on the host from a generator seeded by --seed and the prompt's place.`)

@@ -101,7 +101,8 @@ export const graphSchema = {
     phases: {
       type: "object",
       additionalProperties: false,
-      required: [...PHASES],
+      // Generation's phases came later: graphs written before them stay readable.
+      required: PHASES.filter((p) => p !== "prefill" && p !== "decode"),
       properties: Object.fromEntries(PHASES.map((p) => [p, { type: "array", items: op }])),
     },
     io: {
