@@ -68,8 +68,10 @@ export function chooseGemmTiling(shape: GemmShape, device: DeviceProfile): GemmC
   }
   const workers = 8;
   for (const [TM, TNV] of CPU_TILES) {
-    const blocks = ceilDiv(M, TM) * ceilDiv(N, 4 * TNV) * (shape.batch?.count ?? 1);
     const last = TM === 1;
+    // Rows past M are computed and thrown away: a block taller than M (decoding's one row) wastes that share of the work.
+    if (TM > M && !last) continue;
+    const blocks = ceilDiv(M, TM) * ceilDiv(N, 4 * TNV) * (shape.batch?.count ?? 1);
     // Enough blocks for every worker thread to get at least two invocations' worth.
     if (blocks >= workers * 4 || last) {
       const WX = Math.min(8, pow2AtLeast(ceilDiv(N, 4 * TNV)));
