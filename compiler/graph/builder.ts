@@ -85,7 +85,7 @@ export class GraphBuilder {
 
   private add(buffer: GraphBuffer): string {
     if (this.scope && buffer.role !== "weight" && buffer.role !== "constant" && buffer.role !== "input") {
-      buffer = { ...buffer, name: `${this.scope}|${buffer.name}` };
+      buffer = { ...buffer, name: `${this.scope}|${buffer.name}`, origin: this.scope };
     }
     const existing = this.buffers.get(buffer.name);
     if (existing) {

@@ -35,6 +35,7 @@ const buffer = {
     view: { type: "object", additionalProperties: false, required: ["of", "offset"], properties: { of: name, offset: count } },
     init,
     key: name,
+    origin: name,
     weightDecay: { type: "number", minimum: 0 },
     data: { type: "array", items: { type: "number" } },
     slot: count,

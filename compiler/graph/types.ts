@@ -44,6 +44,8 @@ export interface GraphBuffer {
   init?: InitSpec;
   /** The PEFT key a parameter or frozen tensor is saved under (when it is saved). */
   key?: string;
+  /** Which of several adapters in the graph the tensor belongs to (its scope), so saved values come from the right file. */
+  origin?: string;
   /** Weight decay applied by AdamW (parameters only). */
   weightDecay?: number;
   /** constant: the values. */

@@ -5,6 +5,7 @@ import { loraHyperparameters } from "./schema.js";
 import { loraAdaptation } from "./tensors.js";
 import { loraGraph } from "./graph.js";
 import { loraMerge } from "./merge.js";
+import { loraCombiner } from "./combine.js";
 
 export const lora: MethodDefinition = {
   name: "lora",
@@ -15,4 +16,5 @@ export const lora: MethodDefinition = {
   peft: loraPeft,
   adapt: loraAdaptation,
   graph: { linear: loraGraph, merge: loraMerge },
+  combine: loraCombiner,
 };
