@@ -13,6 +13,7 @@ import { SafetensorsFile, readTensorBytes, toFloat32 } from "../../runtime/files
 import { peftc } from "../helpers/cli.js";
 import { scratchDir, tinyModel } from "../helpers/fixtures.js";
 import { repoRoot } from "../helpers/paths.js";
+import { relativeError } from "../helpers/compare.js";
 
 const golden = join(repoRoot, "tests", "golden");
 const expected = SafetensorsFile.open(join(golden, "combine", "expected.safetensors"));
@@ -26,15 +27,6 @@ const cases = {
   linear: { dirs: [join(golden, "adapters", "lora-llama"), join(golden, "combine", "second")], weights: [0.6, 0.5], svdRank: undefined },
 } as const;
 
-function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < want.length; i++) {
-    diff += (got[i]! - want[i]!) ** 2;
-    norm += want[i]! ** 2;
-  }
-  return Math.sqrt(diff / Math.max(norm, 1e-300));
-}
 
 /** ΔW = s·B·A of a saved LoRA module, in float64. */
 function delta(A: ArrayLike<number>, B: ArrayLike<number>, r: number, inF: number, outF: number, s: number): Float64Array {

@@ -12,6 +12,7 @@ import { hasStackTrace, peftc } from "../helpers/cli.js";
 import { scratchDir, tinyModel } from "../helpers/fixtures.js";
 import { repoRoot } from "../helpers/paths.js";
 import { colourPairs, writeJsonl } from "../fixtures/data.js";
+import { relativeError } from "../helpers/compare.js";
 
 const golden = join(repoRoot, "tests", "golden", "adapters");
 const dir = scratchDir("merge-cli");
@@ -21,15 +22,6 @@ function expectedMerged(name: string): Map<string, Float32Array> {
   return new Map([...file.tensors].filter(([k]) => k.startsWith("merged.")).map(([k, info]) => [k.slice(7), toFloat32(readTensorBytes(info), info.dtype)]));
 }
 
-function relativeError(got: Float32Array, want: Float32Array): number {
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < want.length; i++) {
-    diff += (got[i]! - want[i]!) ** 2;
-    norm += want[i]! ** 2;
-  }
-  return Math.sqrt(diff / norm);
-}
 
 test("merging a PEFT adapter into a sharded F32 model keeps its files and shards, and changes only the adapted tensors", () => {
   const base = tinyModel("llama", { shards: 2 });

@@ -14,19 +14,11 @@ import { acquireRuntime } from "../../runtime/gpu/index.js";
 import { testDevice } from "../helpers/gpu.js";
 import { tinyModel } from "../helpers/fixtures.js";
 import { repoRoot } from "../helpers/paths.js";
+import { relativeError } from "../helpers/compare.js";
 
 const golden = join(repoRoot, "tests", "golden", "adapters");
 const LORA = ["lora-llama", "lora-dora-rslora-patterns-llama", "lora-gpt2", "lora-regex-qwen2", "lora-layers-llama"];
 
-function relativeError(got: Float32Array, want: Float32Array): number {
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < want.length; i++) {
-    diff += (got[i]! - want[i]!) ** 2;
-    norm += want[i]! ** 2;
-  }
-  return Math.sqrt(diff / norm);
-}
 
 for (const name of LORA) {
   test(`PEFT's ${name} merges here to PEFT's merged weights, and unmerges to the base`, async () => {

@@ -7,7 +7,6 @@
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { lowerCausalLM } from "../../../compiler/graph/causal-lm.js";
 import { lowerMerge } from "../../../compiler/graph/merge.js";
 import { loadModel, type LoadedModel } from "../../../compiler/models/load.js";
 import { loadPeftAdapters } from "../../../compiler/peft-config/load-adapter.js";
@@ -18,8 +17,9 @@ import { GraphRunner } from "../../../runtime/executor/graph-runner.js";
 import { acquireRuntime } from "../../../runtime/gpu/index.js";
 import { testDevice } from "../../helpers/gpu.js";
 import { tinyModel } from "../../helpers/fixtures.js";
-import { inputsOf } from "../../helpers/graph.js";
 import { repoRoot } from "../../helpers/paths.js";
+import { relativeError, worstDifference } from "../../helpers/compare.js";
+import { goldenForward } from "../../helpers/golden.js";
 
 const golden = join(repoRoot, "tests", "golden", "adapters");
 const CASES = ["ia3-llama", "ia3-gpt2"] as const;
@@ -31,54 +31,20 @@ function expectedOf(name: string) {
   return { file, read };
 }
 
-function relativeError(got: Float32Array, want: ArrayLike<number>): number {
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < want.length; i++) {
-    diff += (got[i]! - want[i]!) ** 2;
-    norm += want[i]! ** 2;
-  }
-  return Math.sqrt(diff / norm);
-}
 
 for (const name of CASES) {
   test(`PEFT's ${name} gives transformers' logits and loss here`, async () => {
-    await testDevice();
-    const runtime = await acquireRuntime();
-    const model = loadModel(tinyModel(kindOf(name)));
-    const [adapter] = loadPeftAdapters(join(golden, name), model.tree);
+    const run = await goldenForward(join(golden, name), kindOf(name));
     // The saved config's feed-forward modules reach the plan: their vectors are [1, in].
-    const ff = adapter!.adapter.modules.filter((m) => m.tensors[0]!.shape[0] === 1 && m.tensors[0]!.shape[1] === m.inFeatures);
+    const ff = run.adapter.adapter.modules.filter((m) => m.tensors[0]!.shape[0] === 1 && m.tensors[0]!.shape[1] === m.inFeatures);
     assert.ok(ff.length > 0 && ff.every((m) => /(down_proj|mlp\.c_proj)$/.test(m.path)), `feed-forward modules: ${ff.map((m) => m.path).join(", ")}`);
-    const { read, file } = expectedOf(name);
-    const [B, T] = file.tensors.get("input_ids")!.shape as [number, number];
-    const flat = [...read("input_ids")];
-    const ids = Array.from({ length: B }, (_, b) => flat.slice(b * T, (b + 1) * T));
-    const { graph, wgsl } = lowerCausalLM({ tree: model.tree, plan: adapter!.plan, batch: B, seqLen: T, device: runtime.profile });
-    const runner = await GraphRunner.create(runtime, graph, wgsl, { weight: (n) => readFloat32(model.checkpoint, n), saved: (k) => adapter!.tensors.get(k), seed: 0 });
-    const inputs = inputsOf(ids);
-    runner.write("ids", inputs.ids);
-    runner.write("labels", inputs.targets);
-    await runner.run(["eval"]);
-    const loss = new Float32Array(B * T);
-    const logits = new Float32Array(B * T * model.tree.config.vocabSize);
-    await runner.read("loss", loss);
-    await runner.read(graph.io.logits!, logits);
-    runner.destroy();
-    const want = read("logits.adapter");
-    const base = read("logits.base");
-    let worst = 0;
-    let change = 0;
-    for (let i = 0; i < want.length; i++) {
-      worst = Math.max(worst, Math.abs(logits[i]! - want[i]!));
-      change = Math.max(change, Math.abs(want[i]! - base[i]!));
-    }
-    const scale = Math.max(...want.map(Math.abs));
+    const want = run.expected.read("logits.adapter");
+    const { worst, scale } = worstDifference(run.logits, want);
+    const change = worstDifference(want, run.expected.read("logits.base")).worst;
     assert.ok(change > 100 * worst, `the adapter changes logits by ${change}, our error is ${worst}`);
     assert.ok(worst / scale < 1e-4, `largest logit difference ${worst} (logits up to ${scale})`);
-    const mean = loss.reduce((a, b) => a + b, 0) / (B * (T - 1));
-    const wantLoss = read("loss.adapter")[0]!;
-    assert.ok(Math.abs(mean - wantLoss) / wantLoss < 1e-5, `loss ${mean} vs transformers' ${wantLoss}`);
+    const wantLoss = run.expected.read("loss.adapter")[0]!;
+    assert.ok(Math.abs(run.loss - wantLoss) / wantLoss < 1e-5, `loss ${run.loss} vs transformers' ${wantLoss}`);
   });
 }
 
