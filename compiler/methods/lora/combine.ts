@@ -36,6 +36,29 @@ function effectiveType(sources: CombineSource[], type: CombineType): CombineType
   return sources.length === 1 ? "linear" : type;
 }
 
+interface Part {
+  A: Float32Array;
+  B: Float32Array;
+  r: number;
+  /** The adapter's weight times its scaling at this module. */
+  ws: number;
+}
+
+/** [w₁s₁A₁; w₂s₂A₂; …] (rows × in) and [B₁ B₂ …] (out × rows), zero beyond the parts' ranks. */
+function stackFactors(parts: Part[], rows: number, inFeatures: number, outFeatures: number): { A: Float64Array; B: Float64Array } {
+  const A = new Float64Array(rows * inFeatures);
+  const B = new Float64Array(outFeatures * rows);
+  let row = 0;
+  for (const p of parts) {
+    for (let k = 0; k < p.r; k++) {
+      for (let i = 0; i < inFeatures; i++) A[(row + k) * inFeatures + i] = p.A[k * inFeatures + i]! * p.ws;
+      for (let o = 0; o < outFeatures; o++) B[o * rows + row + k] = p.B[o * p.r + k]!;
+    }
+    row += p.r;
+  }
+  return { A, B };
+}
+
 export const loraCombiner: Combiner = {
   config(sources, type, svdRank) {
     for (const s of sources) {
@@ -64,7 +87,7 @@ export const loraCombiner: Combiner = {
     const how = effectiveType(sources, type);
     const out = new Map<string, { shape: number[]; data: Float32Array }>();
     for (const module of combined.modules) {
-      const parts = sources.flatMap((s) => {
+      const parts: Part[] = sources.flatMap((s) => {
         const own = s.plan.modules.find((m) => m.path === module.path);
         if (!own) return [];
         const keys = keysOf(own);
@@ -76,14 +99,9 @@ export const loraCombiner: Combiner = {
       const A = new Float32Array(rank * inFeatures);
       const B = new Float32Array(outFeatures * rank);
       if (how === "cat") {
-        let row = 0;
-        for (const p of parts) {
-          for (let k = 0; k < p.r; k++) {
-            for (let i = 0; i < inFeatures; i++) A[(row + k) * inFeatures + i] = p.A[k * inFeatures + i]! * p.ws;
-            for (let o = 0; o < outFeatures; o++) B[o * rank + row + k] = p.B[o * p.r + k]!;
-          }
-          row += p.r;
-        }
+        const stacked = stackFactors(parts, rank, inFeatures, outFeatures);
+        A.set(stacked.A);
+        B.set(stacked.B);
       } else if (how === "linear") {
         for (const p of parts) {
           if (p.r !== rank) throw new UserError(`${module.path} has rank ${p.r} in one adapter, not ${rank}: linear combination needs equal ranks`);
@@ -97,16 +115,7 @@ export const loraCombiner: Combiner = {
         if (rank > Math.min(inFeatures, outFeatures)) throw new UserError(`svd rank ${rank} exceeds ${module.path}'s ${outFeatures}×${inFeatures}`);
         if (R > Math.min(inFeatures, outFeatures)) throw new UserError(`${module.path}: the adapters' ranks add up to ${R}, more than the layer's ${Math.min(inFeatures, outFeatures)}; combine fewer adapters by svd`);
         // Σ wᵢsᵢBᵢAᵢ as one product of stacked factors, decomposed without forming it.
-        const Bcat = new Float64Array(outFeatures * R);
-        const Acat = new Float64Array(R * inFeatures);
-        let row = 0;
-        for (const p of parts) {
-          for (let k = 0; k < p.r; k++) {
-            for (let i = 0; i < inFeatures; i++) Acat[(row + k) * inFeatures + i] = p.A[k * inFeatures + i]! * p.ws;
-            for (let o = 0; o < outFeatures; o++) Bcat[o * R + row + k] = p.B[o * p.r + k]!;
-          }
-          row += p.r;
-        }
+        const { A: Acat, B: Bcat } = stackFactors(parts, R, inFeatures, outFeatures);
         const low = truncatedProductSvd(Bcat, Acat, outFeatures, R, inFeatures, rank);
         A.set(low.A);
         B.set(low.B);
