@@ -44,6 +44,21 @@ test("merging a PEFT adapter into a sharded F32 model keeps its files and shards
   }
 });
 
+for (const name of ["loha-llama", "lokr-llama", "lokr-both-llama", "ia3-llama", "ia3-gpt2"]) {
+  test(`peftc merge of PEFT's ${name} writes PEFT's merged weights`, () => {
+    const kind = name.endsWith("gpt2") ? "gpt2" : "llama";
+    const out = join(dir, name);
+    const run = peftc(["merge", "--model", tinyModel(kind), "--adapter", join(golden, name), "-o", out]);
+    assert.is(run.status, 0, run.stderr);
+    const after = openCheckpoint(out);
+    const want = expectedMerged(name);
+    assert.ok(want.size > 0);
+    // GPT-2's fixture is F16: one rounding of the merged value.
+    const tolerance = kind === "gpt2" ? 1e-3 : 1e-5;
+    for (const [tensor, values] of want) assert.ok(relativeError(readFloat32(after, tensor), values) <= tolerance, `${tensor}: ${relativeError(readFloat32(after, tensor), values)}`);
+  });
+}
+
 test("a BF16 base stays BF16, rounded from the float32 merge", () => {
   const out = join(dir, "bf16");
   const run = peftc(["merge", "--model", tinyModel("qwen2"), "--adapter", join(golden, "lora-regex-qwen2"), "-o", out, "--json"]);
