@@ -2,7 +2,9 @@
 // reading their expected tensors, and running peftc's forward on their inputs
 // with an adapter directory, for comparison.
 import { join } from "node:path";
+import * as assert from "uvu/assert";
 import { lowerCausalLM } from "../../compiler/graph/causal-lm.js";
+import { lowerMerge } from "../../compiler/graph/merge.js";
 import { loadModel, type LoadedModel } from "../../compiler/models/load.js";
 import { loadPeftAdapters, type LoadedAdapter } from "../../compiler/peft-config/load-adapter.js";
 import { readFloat32 } from "../../runtime/files/checkpoint.js";
@@ -13,6 +15,7 @@ import type { FixtureKind } from "../fixtures/models.js";
 import { tinyModel } from "./fixtures.js";
 import { testDevice } from "./gpu.js";
 import { inputsOf } from "./graph.js";
+import { relativeError, worstDifference } from "./compare.js";
 import { repoRoot } from "./paths.js";
 
 export const goldenDir = join(repoRoot, "tests", "golden");
@@ -84,6 +87,48 @@ export async function goldenForward(adapterDir: string, kind: FixtureKind): Prom
     await runner.read(graph.io.loss!, losses);
     await runner.read(graph.io.logits!, logits);
     return { model, adapter: adapter!, expected, logits, loss: losses.reduce((a, b) => a + b, 0) / (B * (T - 1)) };
+  } finally {
+    runner.destroy();
+  }
+}
+
+/**
+ * Merges a golden adapter directory into its fixture model on the GPU and
+ * checks: every weight PEFT's merge_and_unload changed is changed here, to a
+ * relative `tolerance`, by far more than the error; unmerging restores every
+ * touched tensor to a few float32 roundings of the base.
+ */
+export async function checkMergeGolden(adapterDir: string, kind: FixtureKind, tolerance = 1e-5): Promise<void> {
+  await testDevice();
+  const runtime = await acquireRuntime();
+  const model = loadModel(tinyModel(kind));
+  const [adapter] = loadPeftAdapters(adapterDir, model.tree);
+  const want = readExpected(join(adapterDir, "expected.safetensors")).merged();
+  assert.ok(want.size > 0, "the golden file has merged weights");
+  const { graph, wgsl, merged } = lowerMerge({ tree: model.tree, adapters: [{ adapter: adapter!.adapter, scale: 1 }], device: runtime.profile });
+  const runner = await GraphRunner.create(runtime, graph, wgsl, { weight: (n) => readFloat32(model.checkpoint, n), saved: (k) => adapter!.tensors.get(k), seed: 0 });
+  const read = async (buffer: string, size: number) => {
+    const out = new Float32Array(size);
+    await runner.read(buffer, out);
+    return out;
+  };
+  try {
+    await runner.run(["merge"]);
+    const changed = merged.filter((m) => want.has(m.tensor));
+    assert.equal(changed.map((m) => m.tensor).sort(), [...want.keys()].sort());
+    for (const m of changed) {
+      const expected = want.get(m.tensor)!;
+      const error = relativeError(await read(m.buffer, expected.length), expected);
+      assert.ok(error <= tolerance, `${m.tensor}: relative error ${error}`);
+      assert.ok(relativeError(readFloat32(model.checkpoint, m.tensor), expected) > 100 * Math.max(error, 1e-9), `${m.tensor}: PEFT's merge barely changes it`);
+    }
+    await runner.run(["unmerge"]);
+    for (const m of merged) {
+      const base = readFloat32(model.checkpoint, m.tensor);
+      const { worst, scale } = worstDifference(await read(m.buffer, base.length), base);
+      // A few roundings of the merged value: ~1e-7 of the weights' scale.
+      assert.ok(worst <= 3.2e-6 * scale, `${m.tensor}: unmerged differs from the base by ${worst} (scale ${scale})`);
+    }
   } finally {
     runner.destroy();
   }

@@ -3,11 +3,11 @@
 // of the layer's paths: low-rank at the golden batch, materialised at the
 // batch repeated four times), merging gives PEFT's merge_and_unload weights,
 // and unmerging restores the base.
+import { checkMergeGolden, goldenDir } from "../../helpers/golden.js";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { lowerCausalLM } from "../../../compiler/graph/causal-lm.js";
-import { lowerMerge } from "../../../compiler/graph/merge.js";
 import { loadModel } from "../../../compiler/models/load.js";
 import { loadPeftAdapters } from "../../../compiler/peft-config/load-adapter.js";
 import { readFloat32 } from "../../../runtime/files/checkpoint.js";
@@ -74,50 +74,9 @@ for (const repeat of [1, 4]) {
   });
 }
 
-function relativeError(got: Float32Array, want: Float32Array): number {
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < want.length; i++) {
-    diff += (got[i]! - want[i]!) ** 2;
-    norm += want[i]! ** 2;
-  }
-  return Math.sqrt(diff / norm);
-}
 
 test("PEFT's loha-llama merges here to PEFT's merged weights, and unmerges to the base", async () => {
-  await testDevice();
-  const runtime = await acquireRuntime();
-  const model = loadModel(tinyModel("llama"));
-  const [adapter] = loadPeftAdapters(golden, model.tree);
-  const { file } = expected();
-  const want = new Map([...file.tensors].filter(([k]) => k.startsWith("merged.")).map(([k, info]) => [k.slice("merged.".length), toFloat32(readTensorBytes(info), info.dtype)]));
-  const { graph, wgsl, merged } = lowerMerge({ tree: model.tree, adapters: [{ adapter: adapter!.adapter, scale: 1 }], device: runtime.profile });
-  const runner = await GraphRunner.create(runtime, graph, wgsl, { weight: (n) => readFloat32(model.checkpoint, n), saved: (k) => adapter!.tensors.get(k), seed: 0 });
-  try {
-    await runner.run(["merge"]);
-    assert.equal(merged.map((m) => m.tensor).sort(), [...want.keys()].sort());
-    for (const m of merged) {
-      const base = readFloat32(model.checkpoint, m.tensor);
-      const got = new Float32Array(base.length);
-      await runner.read(m.buffer, got);
-      const error = relativeError(got, want.get(m.tensor)!);
-      assert.ok(error <= 1e-5, `${m.tensor}: relative error ${error}`);
-      // The merge changed the weight by far more than the error.
-      assert.ok(relativeError(base, want.get(m.tensor)!) > 1e3 * Math.max(error, 1e-9), `${m.tensor}: PEFT's merge barely changes it`);
-    }
-    await runner.run(["unmerge"]);
-    for (const m of merged) {
-      const base = readFloat32(model.checkpoint, m.tensor);
-      const got = new Float32Array(base.length);
-      await runner.read(m.buffer, got);
-      const scale = Math.max(...base.map(Math.abs));
-      const worst = Math.max(...got.map((v, i) => Math.abs(v - base[i]!)));
-      // A few roundings of the merged value: ~1e-7 of the weights' scale.
-      assert.ok(worst <= 4e-7 * scale * 8, `${m.tensor}: unmerged differs from the base by ${worst} (scale ${scale})`);
-    }
-  } finally {
-    runner.destroy();
-  }
+  await checkMergeGolden(join(goldenDir, "adapters", "loha-llama"), "llama");
 });
 
 test.run();

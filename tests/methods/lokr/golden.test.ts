@@ -1,11 +1,11 @@
 // LoKr adapters saved by Hugging Face PEFT itself (tests/golden/adapters/lokr-*):
 // run here they give transformers' logits and loss, merged here they give
 // PEFT's merge_and_unload weights, and unmerging restores the base.
+import { checkMergeGolden, goldenDir } from "../../helpers/golden.js";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { lowerCausalLM } from "../../../compiler/graph/causal-lm.js";
-import { lowerMerge } from "../../../compiler/graph/merge.js";
 import { loadModel } from "../../../compiler/models/load.js";
 import { loadPeftAdapters } from "../../../compiler/peft-config/load-adapter.js";
 import { readFloat32 } from "../../../runtime/files/checkpoint.js";
@@ -30,15 +30,6 @@ function load(name: string) {
   return { model, adapter: adapter!, expected, read };
 }
 
-function relativeError(got: Float32Array, want: Float32Array): number {
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < want.length; i++) {
-    diff += (got[i]! - want[i]!) ** 2;
-    norm += want[i]! ** 2;
-  }
-  return Math.sqrt(diff / norm);
-}
 
 for (const name of CASES) {
   test(`PEFT's ${name} gives transformers' logits and loss here`, async () => {
@@ -77,36 +68,7 @@ for (const name of CASES) {
   });
 
   test(`PEFT's ${name} merges here to PEFT's merged weights, and unmerges to the base`, async () => {
-    await testDevice();
-    const runtime = await acquireRuntime();
-    const { model, adapter, expected } = load(name);
-    const want = new Map([...expected.tensors].filter(([k]) => k.startsWith("merged.")).map(([k, info]) => [k.slice("merged.".length), toFloat32(readTensorBytes(info), info.dtype)]));
-    assert.ok(want.size > 0, "the golden file has merged weights");
-    const { graph, wgsl, merged } = lowerMerge({ tree: model.tree, adapters: [{ adapter: adapter.adapter, scale: 1 }], device: runtime.profile });
-    const runner = await GraphRunner.create(runtime, graph, wgsl, { weight: (n) => readFloat32(model.checkpoint, n), saved: (k) => adapter.tensors.get(k), seed: 0 });
-    try {
-      await runner.run(["merge"]);
-      const changed = merged.filter((m) => want.has(m.tensor));
-      assert.equal(changed.map((m) => m.tensor).sort(), [...want.keys()].sort());
-      for (const m of changed) {
-        const got = new Float32Array(want.get(m.tensor)!.length);
-        await runner.read(m.buffer, got);
-        const error = relativeError(got, want.get(m.tensor)!);
-        assert.ok(error <= 1e-5, `${m.tensor}: relative error ${error}`);
-      }
-      await runner.run(["unmerge"]);
-      for (const m of merged) {
-        const base = readFloat32(model.checkpoint, m.tensor);
-        const got = new Float32Array(base.length);
-        await runner.read(m.buffer, got);
-        const scale = Math.max(...base.map(Math.abs));
-        const worst = Math.max(...got.map((v, i) => Math.abs(v - base[i]!)));
-        // A few roundings of the merged value: ~1e-7 of the weights' scale.
-        assert.ok(worst <= 4e-7 * scale * 8, `${m.tensor}: unmerged differs from the base by ${worst} (scale ${scale})`);
-      }
-    } finally {
-      runner.destroy();
-    }
+    await checkMergeGolden(join(goldenDir, "adapters", name), "llama");
   });
 }
 
