@@ -25,6 +25,11 @@ export type InitSpec =
   | { kind: "constant"; value: number }
   | { kind: "uniform"; bound: number }
   | { kind: "normal"; std: number; mean?: number }
+  /**
+   * PyTorch's float32 `uniform_(-bound, bound)` from `torch.Generator("cpu").manual_seed(seed)`
+   * after `skip` draws, bit for bit: tensors that PEFT makes from a seed (VeRA's projections).
+   */
+  | { kind: "torch_uniform"; seed: number; bound: number; skip?: number }
   /** A copy of (part of) a base tensor, e.g. LN tuning's trained copy. */
   | { kind: "copy"; from: string }
   /** Computed on the GPU by the init phase (DoRA's magnitude: row norms). */

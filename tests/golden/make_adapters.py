@@ -41,6 +41,10 @@ CASES = [
     # Conv1D (fan_in_fan_out) with biases: c_attn and c_fc scale their output and bias, mlp.c_proj its input.
     ("ia3-gpt2", "gpt2", lambda: IA3Config(target_modules=["c_attn", "c_fc", "mlp.c_proj"], feedforward_modules=["mlp.c_proj"], fan_in_fan_out=True, init_ia3_weights=False)),
     ("vera-llama", "llama", lambda: VeraConfig(r=16, target_modules=["q_proj", "v_proj"], init_weights=False)),
+    # Conv1D layers of three shapes: each uses a different corner of the shared projections.
+    ("vera-gpt2", "gpt2", lambda: VeraConfig(r=8, target_modules=["c_attn", "c_fc", "mlp.c_proj"], fan_in_fan_out=True, init_weights=False)),
+    # Projections not saved: a loader must regenerate them from the key as torch does.
+    ("vera-noproj-llama", "llama", lambda: VeraConfig(r=8, target_modules=["q_proj", "down_proj"], save_projection=False, projection_prng_key=2024, init_weights=False)),
 ]
 
 
