@@ -133,3 +133,20 @@ export async function checkMergeGolden(adapterDir: string, kind: FixtureKind, to
     runner.destroy();
   }
 }
+
+/**
+ * peftc's forward with a golden adapter gives transformers + PEFT's logits (to
+ * a relative 1e-4 of the largest logit, while the adapter moves them by a
+ * hundred times more) and loss (1e-5). Returns the run for further checks.
+ */
+export async function checkForwardGolden(adapterDir: string, kind: FixtureKind): Promise<GoldenForward> {
+  const run = await goldenForward(adapterDir, kind);
+  const want = run.expected.read("logits.adapter");
+  const { worst, scale } = worstDifference(run.logits, want);
+  const change = worstDifference(want, run.expected.read("logits.base")).worst;
+  assert.ok(change > 100 * worst, `the adapter changes logits by ${change}, our error is ${worst}`);
+  assert.ok(worst / scale < 1e-4, `largest logit difference ${worst} (logits up to ${scale})`);
+  const wantLoss = run.expected.read("loss.adapter")[0]!;
+  assert.ok(Math.abs(run.loss - wantLoss) / wantLoss < 1e-5, `loss ${run.loss} vs transformers' ${wantLoss}`);
+  return run;
+}

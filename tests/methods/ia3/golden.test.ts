@@ -18,8 +18,8 @@ import { acquireRuntime } from "../../../runtime/gpu/index.js";
 import { testDevice } from "../../helpers/gpu.js";
 import { tinyModel } from "../../helpers/fixtures.js";
 import { repoRoot } from "../../helpers/paths.js";
-import { relativeError, worstDifference } from "../../helpers/compare.js";
-import { goldenForward } from "../../helpers/golden.js";
+import { relativeError } from "../../helpers/compare.js";
+import { checkForwardGolden } from "../../helpers/golden.js";
 
 const golden = join(repoRoot, "tests", "golden", "adapters");
 const CASES = ["ia3-llama", "ia3-gpt2"] as const;
@@ -34,17 +34,10 @@ function expectedOf(name: string) {
 
 for (const name of CASES) {
   test(`PEFT's ${name} gives transformers' logits and loss here`, async () => {
-    const run = await goldenForward(join(golden, name), kindOf(name));
+    const run = await checkForwardGolden(join(golden, name), kindOf(name));
     // The saved config's feed-forward modules reach the plan: their vectors are [1, in].
     const ff = run.adapter.adapter.modules.filter((m) => m.tensors[0]!.shape[0] === 1 && m.tensors[0]!.shape[1] === m.inFeatures);
     assert.ok(ff.length > 0 && ff.every((m) => /(down_proj|mlp\.c_proj)$/.test(m.path)), `feed-forward modules: ${ff.map((m) => m.path).join(", ")}`);
-    const want = run.expected.read("logits.adapter");
-    const { worst, scale } = worstDifference(run.logits, want);
-    const change = worstDifference(want, run.expected.read("logits.base")).worst;
-    assert.ok(change > 100 * worst, `the adapter changes logits by ${change}, our error is ${worst}`);
-    assert.ok(worst / scale < 1e-4, `largest logit difference ${worst} (logits up to ${scale})`);
-    const wantLoss = run.expected.read("loss.adapter")[0]!;
-    assert.ok(Math.abs(run.loss - wantLoss) / wantLoss < 1e-5, `loss ${run.loss} vs transformers' ${wantLoss}`);
   });
 }
 

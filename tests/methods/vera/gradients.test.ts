@@ -5,31 +5,16 @@
 // own corner of the shared projections.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { Graph } from "../../../compiler/graph/types.js";
 import type { ModelTree } from "../../../compiler/models/types.js";
 import type { PlanModule } from "../../../compiler/resolve/plan-types.js";
-import { readFloat32 } from "../../../runtime/files/checkpoint.js";
 import { referenceLoss } from "../../reference/model.js";
 import { tinyModel } from "../../helpers/fixtures.js";
-import { graphFor, inputsOf, randomIds } from "../../helpers/graph.js";
+import { baseWeights, graphFor, inputsOf, randomIds } from "../../helpers/graph.js";
+import { checkGradients, trainedViews } from "../../helpers/gradcheck.js";
 
 const OPTIMIZER = { lr: 1e-3, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 0 };
 
-function randomSigns(n: number, seed: number): Float64Array {
-  let s = (seed * 2654435761) >>> 0;
-  return Float64Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s >>> 31 ? 1 : -1;
-  });
-}
 
-function views(graph: Graph, flat: Float32Array, role: "parameter" | "gradient"): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  for (const b of graph.buffers) {
-    if (b.role === role && b.view) out.set(b.name.slice(2), flat.slice(b.view.offset, b.view.offset + b.size));
-  }
-  return out;
-}
 
 interface Projections {
   A: Float64Array;
@@ -92,44 +77,12 @@ for (const [name, kind, adapter] of cases) {
     const B = await frozen("base_model.vera_B");
     runner.destroy();
     const projections = { A: A.values, B: B.values, r: A.shape[0]!, maxIn: A.shape[1]! };
-    const params = new Map([...views(graph, flatParams, "parameter")].map(([k, v]) => [k, Float64Array.from(v)]));
-    const grads = views(graph, flatGrads, "gradient");
+    const params = new Map([...trainedViews(graph, flatParams, "parameter")].map(([k, v]) => [k, Float64Array.from(v)]));
+    const grads = trainedViews(graph, flatGrads, "gradient");
     assert.is(params.size, 2 * plan.adapters[0]!.modules.length);
-    const cache = new Map<string, Float64Array>();
-    const base = (n: string) => {
-      if (!cache.has(n)) cache.set(n, Float64Array.from(readFloat32(model.checkpoint, n)));
-      return cache.get(n)!;
-    };
+    const base = baseWeights(model);
     const loss = () => referenceLoss(model.tree, veraWeights(model.tree, plan.adapters[0]!.modules, params, projections, base), ids).mean;
-    const eps = 1e-4;
-    for (const [key, values] of params) {
-      const grad = grads.get(key)!;
-      const scale = Math.sqrt(grad.reduce((s, g) => s + g * g, 0) / grad.length);
-      assert.ok(scale > 0, `${key}: the gradient is zero`);
-      // A few elements, each to a relative 1e-3 of the tensor's gradient scale...
-      for (let n = 0; n < 3; n++) {
-        const i = (n * 7919 + key.length * 31) % values.length;
-        const keep = values[i]!;
-        values[i] = keep + eps;
-        const up = loss();
-        values[i] = keep - eps;
-        const down = loss();
-        values[i] = keep;
-        const fd = (up - down) / (2 * eps);
-        assert.ok(Math.abs(grad[i]! - fd) <= 1e-3 * Math.max(Math.abs(fd), scale), `${key}[${i}]: gpu ${grad[i]} vs central difference ${fd}`);
-      }
-      // ...and the whole tensor along a random direction.
-      const direction = randomSigns(values.length, key.length);
-      const dot = grad.reduce((s, g, j) => s + g * direction[j]!, 0);
-      const shifted = (sign: number) => {
-        for (let j = 0; j < values.length; j++) values[j]! += sign * eps * direction[j]!;
-        const l = loss();
-        for (let j = 0; j < values.length; j++) values[j]! -= sign * eps * direction[j]!;
-        return l;
-      };
-      const fd = (shifted(1) - shifted(-1)) / (2 * eps);
-      assert.ok(Math.abs(dot - fd) <= 1e-3 * Math.abs(fd), `${key} along a direction: gpu ${dot} vs ${fd}`);
-    }
+    checkGradients(params, grads, loss);
   });
 }
 
