@@ -1,6 +1,7 @@
 // peftc's kernel benchmarks on this machine's WebGPU adapter:
 //   npm run bench            a table
 //   npm run bench -- --json  the same figures as JSON
+//   npm run bench -- --quick fewer repetitions; --kernels-only skips the training steps (bench/train.ts)
 // Every GEMM-like figure is shown beside the machine's FP32 ceiling measured
 // on the same run (numpy sgemm on the same cores) and beside a naive WGSL
 // GEMM. Never part of npm test. Notes on what was tried: bench/NOTES.md.
@@ -20,6 +21,7 @@ import { compactTable, renderTable } from "../bin/commands/table.js";
 import { measureCeiling } from "./ceiling.js";
 import { FMA_INVOCATIONS, fmaPeakKernel } from "./fma_peak.js";
 import { single, time, timeInterleaved, type Timing, type Workload } from "./measure.js";
+import { formatTrainRows, trainBenchmarks } from "./train.js";
 
 interface Result {
   name: string;
@@ -38,6 +40,7 @@ interface Result {
 
 const json = process.argv.includes("--json");
 const quick = process.argv.includes("--quick");
+const kernelsOnly = process.argv.includes("--kernels-only");
 const log = (s: string) => {
   if (!json) process.stderr.write(`${s}\n`);
 };
@@ -234,8 +237,10 @@ async function main(): Promise<void> {
     },
   };
   const device = { description: rt.context.info.description, kind: rt.profile.kind, lpNumThreads: process.env.LP_NUM_THREADS, fmaPeakGflops: fmaPeak, fmaPeakEndGflops: fmaPeakEnd };
+  // Whole training steps, after the kernels (the train graph reuses their pipelines).
+  const training = kernelsOnly ? [] : await trainBenchmarks(rt, quick ? 2 : 5, log);
   if (json) {
-    process.stdout.write(`${JSON.stringify({ device, ceiling, ceilingEnd, results, targets }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ device, ceiling, ceilingEnd, results, targets, training }, null, 2)}\n`);
     return;
   }
   const table = compactTable(
@@ -263,6 +268,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `target fused LoRA (r=16) ≤ 1.10× base GEMM at 2048³: ${fusedRatio.in_out!.toFixed(3)}× with Wᵀ stored, ${fusedRatio.out_in!.toFixed(3)}× with W [out,in] (${targets.fusedLora.met ? "met" : "NOT met"})\n`,
   );
+  if (training.length > 0) process.stdout.write(`\ntraining steps:\n${formatTrainRows(training)}\n`);
 }
 
 main()

@@ -3,6 +3,7 @@ import { writeBundle } from "../../compiler/bundle/write.js";
 import { PORTABLE_GPU, type DeviceProfile } from "../../compiler/codegen/types.js";
 import { UserError } from "../../compiler/errors.js";
 import { peftConfigText } from "../../compiler/peft-config/emit.js";
+import { resolveSpec } from "../../compiler/resolve/resolve-spec.js";
 import type { AdapterIR, SpecIR } from "../../compiler/spec/ir.js";
 import { hasErrors } from "../../grammar/diagnostics.js";
 import { acquireDevice, NoAdapterError } from "../../runtime/device.js";
@@ -31,7 +32,17 @@ export async function compile(io: Io, file: string, options: CompileOptions): Pr
     return 0;
   }
   if (options.emit === "peft-config") {
-    io.out(peftConfigText(spec.ir, chooseAdapter(spec.ir, options.adapter)));
+    const adapter = chooseAdapter(spec.ir, options.adapter);
+    try {
+      io.out(peftConfigText(spec.ir, adapter));
+    } catch (e) {
+      // Selections PEFT's fields cannot say are written as the module paths they give on the model.
+      if (!(e instanceof UserError) || (!spec.ir.model?.path && !options.model)) throw e;
+      const resolved = resolveSpec(spec, options.model ? { modelDir: options.model } : {});
+      const planned = resolved.plan?.adapters.find((a) => a.name === adapter.name);
+      if (!planned) throw e;
+      io.out(peftConfigText(spec.ir, adapter, planned.modules.map((m) => m.path)));
+    }
     return 0;
   }
   if (!options.emit && !options.output) throw new UserError("compile needs -o BUNDLE (write a bundle) or --emit STAGE (print ir, plan, graph or peft-config)");

@@ -26,6 +26,7 @@ function number(value: string): number {
   if (value.trim() === "" || !Number.isFinite(n)) throw new InvalidArgumentError("expected a number");
   return n;
 }
+import { combineCommand, mergeCommand } from "./merge.js";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -110,6 +111,41 @@ Several adapters are loaded once over one base, and each batch row runs with its
   peftc eval --model M --adapter a=./runs/a --adapter b=./runs/b --use a --use b --use none --data eval.jsonl
   (one loss per --use), or with {"text": ..., "adapter": "a"} lines, each example with the adapter it names.`)
     .action(async (options) => setExit(await evalCommand(io, options)));
+
+  const collectNumber = (value: string, previous: number[] = []) => {
+    const n = Number(value);
+    if (!Number.isFinite(n)) throw new InvalidArgumentError("expected a number");
+    return [...previous, n];
+  };
+  const combineTypes = ["cat", "linear", "svd"];
+  const combineType = (value: string) => {
+    if (!combineTypes.includes(value)) throw new InvalidArgumentError(`expected one of ${combineTypes.join(", ")}`);
+    return value;
+  };
+
+  program
+    .command("merge")
+    .description("fold PEFT adapters into a model's weights on the GPU; writes a Hugging Face model directory in the base's dtype")
+    .requiredOption("--model <dir>", "the base: a Hugging Face model directory (or a directory of safetensors)")
+    .requiredOption("--adapter <dir>", "a PEFT adapter directory; repeat to merge several", collect)
+    .option("--weight <w>", "each adapter's weight, in --adapter order (default 1)", collectNumber)
+    .option("--combine <how>", "combine the adapters first, as PEFT's add_weighted_adapter: cat, linear or svd", combineType)
+    .option("--svd-rank <r>", "the rank of an svd combination (default: the largest rank)", positiveInt)
+    .requiredOption("-o, --output <dir>", "the merged model directory to write")
+    .option("--json", "print what was written as JSON")
+    .action(async (options) => setExit(await mergeCommand(io, options)));
+
+  program
+    .command("combine")
+    .description("combine PEFT LoRA adapters into a new adapter, as PEFT's add_weighted_adapter")
+    .requiredOption("--adapter <dir>", "a PEFT adapter directory; repeat for each", collect)
+    .option("--weight <w>", "each adapter's weight, in --adapter order (default 1)", collectNumber)
+    .requiredOption("--combine <how>", "cat (exact), linear (equal ranks) or svd", combineType)
+    .option("--svd-rank <r>", "the rank of an svd combination (default: the largest rank)", positiveInt)
+    .option("--model <dir>", "check the adapters against this model (default: the shapes their files imply)")
+    .requiredOption("-o, --output <dir>", "the adapter directory to write")
+    .option("--json", "print what was written as JSON")
+    .action((options) => setExit(combineCommand(io, options)));
 
   program
     .command("generate")

@@ -9,6 +9,7 @@ import { lowerCausalLM } from "../graph/causal-lm.js";
 import type { Graph } from "../graph/types.js";
 import type { LoadedModel } from "../models/load.js";
 import { peftConfigText } from "../peft-config/emit.js";
+import { findMethod } from "../methods/registry.js";
 import { resolveSpec } from "../resolve/resolve-spec.js";
 import type { Plan } from "../resolve/plan-types.js";
 import type { AnalyzedSpec } from "../spec/analyze.js";
@@ -81,12 +82,10 @@ export function compileSpec(spec: AnalyzedSpec, options: CompileOptions): Compil
   }
   const peftConfigs: Record<string, string> = {};
   for (const adapter of ir.adapters) {
-    try {
-      peftConfigs[adapter.name] = peftConfigText(ir, adapter);
-    } catch (e) {
-      if (!(e instanceof UserError)) throw e;
-      // Adapters PEFT has no config for (full, bitfit) are saved as weights only.
-    }
+    // Adapters PEFT has no method for (full, bitfit) are saved as weights only.
+    if (!findMethod(adapter.method)?.peft) continue;
+    const planned = resolved.plan.adapters.find((a) => a.name === adapter.name);
+    peftConfigs[adapter.name] = peftConfigText(ir, adapter, planned?.modules.map((m) => m.path));
   }
   return {
     bundle: {

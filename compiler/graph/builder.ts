@@ -107,9 +107,7 @@ export class GraphBuilder {
 
   private add(buffer: GraphBuffer): string {
     if (this.scope && buffer.role !== "weight" && buffer.role !== "constant" && buffer.role !== "input" && buffer.role !== "cache") {
-      buffer = { ...buffer, name: `${this.scope}|${buffer.name}` };
-      // Whose saved values fill it (see GraphBuffer.adapter).
-      if (buffer.role === "parameter" || buffer.role === "frozen") buffer.adapter = this.scope;
+      buffer = { ...buffer, name: `${this.scope}|${buffer.name}`, origin: this.scope };
     }
     if (this.currentPass && buffer.role === "activation") buffer = { ...buffer, name: `${this.currentPass}>${buffer.name}` };
     const existing = this.buffers.get(buffer.name);

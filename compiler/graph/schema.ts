@@ -11,11 +11,13 @@ const init = {
   type: "object",
   required: ["kind"],
   properties: {
-    kind: { enum: ["zeros", "ones", "constant", "uniform", "normal", "copy", "computed"] },
+    kind: { enum: ["zeros", "ones", "constant", "uniform", "normal", "torch_uniform", "copy", "computed"] },
     value: { type: "number" },
     bound: { type: "number" },
     std: { type: "number" },
     mean: { type: "number" },
+    seed: count,
+    skip: count,
     from: name,
   },
   additionalProperties: false,
@@ -35,10 +37,10 @@ const buffer = {
     view: { type: "object", additionalProperties: false, required: ["of", "offset"], properties: { of: name, offset: count } },
     init,
     key: name,
+    origin: name,
     weightDecay: { type: "number", minimum: 0 },
     data: { type: "array", items: { type: "number" } },
     slot: count,
-    adapter: name,
   },
 };
 

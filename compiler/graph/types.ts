@@ -26,6 +26,11 @@ export type InitSpec =
   | { kind: "constant"; value: number }
   | { kind: "uniform"; bound: number }
   | { kind: "normal"; std: number; mean?: number }
+  /**
+   * PyTorch's float32 `uniform_(-bound, bound)` from `torch.Generator("cpu").manual_seed(seed)`
+   * after `skip` draws, bit for bit: tensors that PEFT makes from a seed (VeRA's projections).
+   */
+  | { kind: "torch_uniform"; seed: number; bound: number; skip?: number }
   /** A copy of (part of) a base tensor, e.g. LN tuning's trained copy. */
   | { kind: "copy"; from: string }
   /** Computed on the GPU by the init phase (DoRA's magnitude: row norms). */
@@ -45,19 +50,14 @@ export interface GraphBuffer {
   init?: InitSpec;
   /** The PEFT key a parameter or frozen tensor is saved under (when it is saved). */
   key?: string;
+  /** Which of several adapters in the graph the tensor belongs to (its scope), so saved values come from the right file. */
+  origin?: string;
   /** Weight decay applied by AdamW (parameters only). */
   weightDecay?: number;
   /** constant: the values. */
   data?: number[];
   /** activation: the memory slot it shares with others whose lifetimes do not overlap. */
   slot?: number;
-  /**
-   * The adapter a parameter or frozen tensor belongs to, when the graph holds
-   * several (mixed batches, merges of several adapters): two adapters on one
-   * module save their tensors under the same PEFT key, so the key alone does
-   * not say whose saved values fill the buffer.
-   */
-  adapter?: string;
 }
 
 /** A run-time value an op's params take from the host each run (lr, step, gradScale...). */

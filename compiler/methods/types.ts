@@ -144,4 +144,27 @@ export interface MethodDefinition {
     /** Several adapters of this method over the rows of one batch in one fused pass (else the lowering's generic fallback). */
     mixed?: MixedLinearHook;
   };
+  /** How adapters of this method combine into one (peftc combine, merge --combine). */
+  combine?: Combiner;
+}
+
+/** One adapter going into a combination, with its weight. */
+export interface CombineSource {
+  /** Planned against the model (or the tree its keys imply). */
+  plan: import("../resolve/plan-types.js").PlanAdapter;
+  /** adapter_config.json as saved. */
+  config: Record<string, unknown>;
+  /** Saved tensors by PEFT key. */
+  tensors: ReadonlyMap<string, Float32Array>;
+  weight: number;
+}
+
+export type CombineType = "cat" | "linear" | "svd";
+
+/** How a method combines adapters into a new one, as PEFT's add_weighted_adapter. */
+export interface Combiner {
+  /** The new adapter's config and rank; throws a UserError when the sources cannot be combined this way. */
+  config(sources: CombineSource[], type: CombineType, svdRank: number | undefined): { config: Record<string, unknown>; rank: number; warnings: string[] };
+  /** The new adapter's tensors by PEFT key, for the modules its config selects. */
+  tensors(sources: CombineSource[], type: CombineType, combined: import("../resolve/plan-types.js").PlanAdapter, rank: number): Map<string, { shape: number[]; data: Float32Array }>;
 }

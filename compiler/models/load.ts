@@ -136,9 +136,9 @@ function chooseFamily(json: Record<string, unknown>, configPath: string, request
  * checkpoints of the same architecture with different weights differ, without
  * reading gigabytes.
  */
-function fingerprint(configText: string, checkpoint: Checkpoint): string {
+export function fingerprint(configText: string, checkpoint: Checkpoint): string {
   const hash = createHash("sha256");
-  hash.update(JSON.stringify(JSON.parse(configText)));
+  hash.update(configText ? JSON.stringify(JSON.parse(configText)) : "");
   const fds = new Map<string, number>();
   const sample = Buffer.alloc(16);
   try {

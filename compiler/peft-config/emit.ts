@@ -9,13 +9,17 @@ import { selectorsToPeftModules, selectorToPatternKey } from "./selectors.js";
 /** Values this peftc writes where PEFT's saved configs carry a run-time value. */
 const SAVED = { inference_mode: true } as const;
 
-/** The config as PEFT writes the file (sorted keys, Python floats, no final newline). */
-export function peftConfigText(ir: SpecIR, adapter: AdapterIR): string {
+/**
+ * The config as PEFT writes the file (sorted keys, Python floats, no final newline).
+ * `resolved` (the module paths the adapter adapts on its model) stands in for
+ * target rules that PEFT's fields cannot express, such as all_linear plus lm_head.
+ */
+export function peftConfigText(ir: SpecIR, adapter: AdapterIR, resolved?: string[]): string {
   const method = findMethod(adapter.method);
-  return pythonJson(emitPeftConfig(ir, adapter), new Set(method?.peft?.floatFields ?? []));
+  return pythonJson(emitPeftConfig(ir, adapter, resolved), new Set(method?.peft?.floatFields ?? []));
 }
 
-export function emitPeftConfig(ir: SpecIR, adapter: AdapterIR): Record<string, unknown> {
+export function emitPeftConfig(ir: SpecIR, adapter: AdapterIR, resolved?: string[]): Record<string, unknown> {
   const method = findMethod(adapter.method);
   if (!method) throw new Error(`unknown method ${adapter.method}`);
   const codec = method.peft;
@@ -45,7 +49,7 @@ export function emitPeftConfig(ir: SpecIR, adapter: AdapterIR): Record<string, u
   for (const field of ["layers_to_transform", "modules_to_save"]) {
     if (Array.isArray(fields[field]) && (fields[field] as unknown[]).length === 0) fields[field] = null;
   }
-  if (method.targets !== "none") emitRules(adapter, method, fields);
+  if (method.targets !== "none") emitRules(adapter, method, fields, resolved);
   codec.encode?.(adapter.hyperparameters, fields);
   return fields;
 }
@@ -57,29 +61,47 @@ function toPeftValue(key: string, value: unknown, values: Record<string, unknown
   return mapped;
 }
 
-function emitRules(adapter: AdapterIR, method: MethodDefinition, fields: Record<string, unknown>): void {
+function emitRules(adapter: AdapterIR, method: MethodDefinition, fields: Record<string, unknown>, resolved: string[] | undefined): void {
   const targets = adapter.rules.filter((r) => r.action === "target");
   const excludes = adapter.rules.filter((r) => r.action === "exclude");
   const actions = adapter.rules.map((r) => r.action);
   const firstExclude = actions.indexOf("exclude");
-  if (firstExclude >= 0 && actions.lastIndexOf("target") > firstExclude) {
-    throw new UserError(`adapter '${adapter.name}': a target rule after an exclude rule cannot be written as a PEFT config,`
-      + " where exclusions apply last", "move the exclude rules after the target rules");
+  const targetAfterExclude = firstExclude >= 0 && actions.lastIndexOf("target") > firstExclude;
+  const selected = selectorsToPeftModules(targets.flatMap((r) => r.selectors));
+  const excluded = selectorsToPeftModules(excludes.flatMap((r) => r.selectors));
+  const inexpressible = targetAfterExclude || "problem" in selected || (excludes.length > 0 && "problem" in excluded);
+  if (inexpressible && resolved && "target_modules" in fields) {
+    // The selection as the exact module paths it gives on this model: PEFT matches a
+    // list entry equal to a module's full name, so this selects the same modules.
+    fields.target_modules = [...resolved].sort();
+    if ("layers_to_transform" in fields) fields.layers_to_transform = null;
+  } else {
+    if (targetAfterExclude) {
+      throw new UserError(`adapter '${adapter.name}': a target rule after an exclude rule cannot be written as a PEFT config,`
+        + " where exclusions apply last", "move the exclude rules after the target rules");
+    }
+    emitSelection(adapter, method, fields, targets.length, selected, excludes.length, excluded);
   }
-  if (targets.length > 0 || "target_modules" in fields) {
-    const selected = selectorsToPeftModules(targets.flatMap((r) => r.selectors));
+  emitPatterns(adapter, method, fields);
+}
+
+function emitSelection(adapter: AdapterIR, method: MethodDefinition, fields: Record<string, unknown>,
+  targetCount: number, selected: ReturnType<typeof selectorsToPeftModules>, excludeCount: number, excluded: ReturnType<typeof selectorsToPeftModules>): void {
+  if (targetCount > 0 || "target_modules" in fields) {
     if ("problem" in selected) throw new UserError(`adapter '${adapter.name}': ${selected.problem}`);
-    fields.target_modules = targets.length === 0 ? fields.target_modules ?? null : selected.value;
+    fields.target_modules = targetCount === 0 ? fields.target_modules ?? null : selected.value;
   }
-  if (excludes.length > 0) {
+  if (excludeCount > 0) {
     if (!("exclude_modules" in fields)) {
       throw new UserError(`adapter '${adapter.name}': PEFT's ${method.title} config has no exclude_modules`,
         "narrow the target selectors instead");
     }
-    const excluded = selectorsToPeftModules(excludes.flatMap((r) => r.selectors));
     if ("problem" in excluded) throw new UserError(`adapter '${adapter.name}': ${excluded.problem}`);
     fields.exclude_modules = excluded.value;
   }
+}
+
+function emitPatterns(adapter: AdapterIR, method: MethodDefinition, fields: Record<string, unknown>): void {
   // Our later rules win; PEFT's patterns are tried in order and the first match
   // wins: so the patterns are written from the last rule to the first.
   const schemas = hyperparametersOf(method);

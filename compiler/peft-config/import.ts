@@ -6,7 +6,7 @@ import { adapterDecl, assignment, modelDecl, rule, specFile, valueOf } from "../
 import { format } from "../../grammar/format.js";
 import { UserError } from "../errors.js";
 import { allMethods, hyperparametersOf } from "../methods/registry.js";
-import type { HyperparameterSchema, Hyperparameters, MethodDefinition } from "../methods/types.js";
+import type { HyperparameterSchema, Hyperparameters } from "../methods/types.js";
 import type { SelectorIR } from "../spec/ir.js";
 import { patternKeyToSelector, peftModulesToSelectors } from "./selectors.js";
 

@@ -10,6 +10,7 @@ import type { Plan, PlanAdapter } from "../resolve/plan-types.js";
 import { analyzeSpec } from "../spec/analyze.js";
 import type { SpecIR } from "../spec/ir.js";
 import { importPeftConfig } from "./import.js";
+import { join } from "node:path";
 
 export interface LoadedAdapter {
   name: string;
@@ -22,8 +23,11 @@ export interface LoadedAdapter {
   warnings: string[];
 }
 
-/** Every adapter in a PEFT adapter directory, planned against the model and with its weights. */
-export function loadPeftAdapters(dir: string, tree: ModelTree): LoadedAdapter[] {
+/**
+ * Every adapter in a PEFT adapter directory (or, with `topOnly`, the one at its
+ * top), planned against the model and with its weights.
+ */
+export function loadPeftAdapters(dir: string, tree: ModelTree, options: { topOnly?: boolean } = {}): LoadedAdapter[] {
   let found;
   try {
     found = findAdapters(dir);
@@ -31,15 +35,15 @@ export function loadPeftAdapters(dir: string, tree: ModelTree): LoadedAdapter[] 
     if (e instanceof AdapterFileError) throw new UserError(e.message);
     throw e;
   }
-  return found.map((entry) => {
-    const imported = importPeftConfig(entry.configText, `${entry.dir}/adapter_config.json`, entry.name);
-    const spec = analyzeSpec({ path: `${entry.dir}/adapter_config.json`, text: imported.spec });
-    if (!spec.ir) throw new UserError(`${entry.dir}/adapter_config.json cannot be used: ${spec.diagnostics.map((d) => d.message).join("; ")}`);
-    const planned = buildPlan(spec.ir, tree);
-    if (!planned.plan || hasErrors(planned.diagnostics)) {
-      throw new UserError(`${entry.dir}: the adapter does not fit this model: ${planned.diagnostics.map((d) => d.message).join("; ")}`);
+  if (options.topOnly) {
+    const top = found.filter((f) => f.dir === dir);
+    if (top.length === 0) {
+      throw new UserError(`${dir} holds adapters only in subfolders (${found.map((f) => f.name).join(", ")}): name one, e.g. ${join(dir, found[0]!.name)}`);
     }
-    const adapter = planned.plan.adapters[0]!;
+    found = top;
+  }
+  return found.map((entry) => {
+    const { ir, plan, adapter, warnings } = planPeftConfig(entry.configText, entry.dir, entry.name, tree);
     const expected = new Map([...adapter.modules.flatMap((m) => m.tensors), ...adapter.tensors].filter((t) => t.saved).map((t) => [t.key, t]));
     const tensors = new Map<string, Float32Array>();
     if (!entry.weights) throw new UserError(`${entry.dir} has no adapter_model.safetensors`);
@@ -59,6 +63,18 @@ export function loadPeftAdapters(dir: string, tree: ModelTree): LoadedAdapter[] 
     if (missing.length > 0) {
       throw new UserError(`${entry.weights.path} lacks ${missing.length} tensor${missing.length === 1 ? "" : "s"} the adapter needs, e.g. '${missing[0]!.key}'`);
     }
-    return { name: entry.name, dir: entry.dir, ir: spec.ir, plan: planned.plan, adapter, tensors, warnings: imported.warnings };
+    return { name: entry.name, dir: entry.dir, ir, plan, adapter, tensors, warnings };
   });
+}
+
+/** A PEFT adapter_config.json's text planned against a model: the spec it means, and its plan. */
+export function planPeftConfig(configText: string, dir: string, name: string, tree: ModelTree): { ir: SpecIR; plan: Plan; adapter: PlanAdapter; warnings: string[] } {
+  const imported = importPeftConfig(configText, `${dir}/adapter_config.json`, name);
+  const spec = analyzeSpec({ path: `${dir}/adapter_config.json`, text: imported.spec });
+  if (!spec.ir) throw new UserError(`${dir}/adapter_config.json cannot be used: ${spec.diagnostics.map((d) => d.message).join("; ")}`);
+  const planned = buildPlan(spec.ir, tree);
+  if (!planned.plan || hasErrors(planned.diagnostics)) {
+    throw new UserError(`${dir}: the adapter does not fit this model: ${planned.diagnostics.map((d) => d.message).join("; ")}`);
+  }
+  return { ir: spec.ir, plan: planned.plan, adapter: planned.plan.adapters[0]!, warnings: imported.warnings };
 }

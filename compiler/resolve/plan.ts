@@ -222,14 +222,15 @@ function count(shape: number[]): number {
  * gradient), unless an adapter needs gradients at the input.
  */
 function estimateMemory(tree: ModelTree, adapters: PlanAdapter[], batch: number, seqLen: number): MemoryEstimate {
-  const family = MODEL_FAMILIES.find((f) => f.name === tree.family)!;
+  // A directory of bare tensors has no family: its activations are unknown (and it is only merged).
+  const family = MODEL_FAMILIES.find((f) => f.name === tree.family);
   const virtualTokens = adapters.reduce((n, a) => n + (findMethod(a.method)?.input?.virtualTokens(a.hyperparameters) ?? 0), 0);
   const tokens = seqLen + virtualTokens;
   const trainable = adapters.reduce((n, a) => n + a.trainable, 0);
   const adapterParams = adapters.reduce((n, a) => n + allTensors(a).filter((t) => t.parameter || !t.trainable).reduce((s, t) => s + count(t.shape), 0), 0);
   const lowest = lowestTrainedLayer(adapters, tree);
   const layersWithActivations = lowest === undefined ? 0 : tree.config.layers - lowest;
-  const { perLayer, head } = family.activationFloats(tree.config, tokens);
+  const { perLayer, head } = family?.activationFloats(tree.config, tokens) ?? { perLayer: 0, head: 0 };
   const activationFloats = batch * tokens * (perLayer * layersWithActivations + (trainable > 0 ? head : 0));
   const parts = {
     frozenWeights: tree.parameterCount * 4,

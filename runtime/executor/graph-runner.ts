@@ -26,11 +26,8 @@ interface PreparedOp {
 export interface TensorSource {
   /** A base tensor by checkpoint name, as float32. */
   weight(name: string): Float32Array;
-  /**
-   * A saved adapter tensor by PEFT key, when one is loaded (else the tensor is
-   * initialized). `adapter` names whose tensor it is when the graph holds several.
-   */
-  saved?(key: string, adapter?: string): Float32Array | undefined;
+  /** A saved adapter tensor by PEFT key (and the adapter it belongs to, when the graph holds several), when one is loaded (else the tensor is initialized). */
+  saved?(key: string, origin?: string): Float32Array | undefined;
   seed: number;
 }
 
@@ -118,7 +115,7 @@ export class GraphRunner {
       if (b.role === "weight") write(b.name, checkSize(b, weight(b.tensor!)));
       else if (b.role === "constant") write(b.name, b.type === "f32" ? Float32Array.from(b.data!) : b.type === "i32" ? Int32Array.from(b.data!) : Uint32Array.from(b.data!));
       else if ((b.role === "parameter" && b.view) || b.role === "frozen") {
-        const saved = b.key ? source.saved?.(b.key, b.adapter) : undefined;
+        const saved = b.key ? source.saved?.(b.key, b.origin) : undefined;
         if (saved) {
           write(b.name, checkSize(b, saved));
           this.loaded.add(b.name);

@@ -3,6 +3,7 @@
 // same values on every machine, whatever order tensors are made in.
 import { createHash } from "node:crypto";
 import type { InitSpec } from "../../compiler/graph/types.js";
+import { torchUniformFloat32 } from "./torch-random.js";
 
 function seedOf(seed: number, name: string): number {
   return createHash("sha256").update(`${seed}:${name}`).digest().readUInt32LE(0);
@@ -51,6 +52,9 @@ export function initialValues(spec: InitSpec, size: number, seed: number, name: 
       }
       return out;
     }
+    case "torch_uniform":
+      // Its own seed, not the run's: the values must be the ones PyTorch makes from it.
+      return torchUniformFloat32(spec.seed, spec.bound, size, spec.skip ?? 0);
     case "computed":
       throw new Error(`${name} is computed on the GPU by the init phase`);
   }

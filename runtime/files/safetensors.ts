@@ -3,7 +3,7 @@
 // reads headers only; weights are read tensor by tensor with positional reads,
 // never a whole file at once. Every malformed file is a SafetensorsError that
 // names the file (and the tensor, where there is one).
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from "node:fs";
 import { writeFileAtomic } from "./atomic.js";
 
 export const DTYPE_BYTES = {
@@ -310,38 +310,82 @@ export interface TensorToWrite {
   data: Uint8Array;
 }
 
+/** A tensor's name, dtype and shape: what a safetensors header records. */
+export interface TensorHeader {
+  name: string;
+  dtype: Dtype;
+  shape: number[];
+}
+
 /**
- * The bytes of a safetensors file as Hugging Face writes them: compact JSON
- * header with __metadata__ first, padded with spaces to a multiple of 8 bytes,
- * tensors laid out in name order.
+ * A safetensors header as Hugging Face writes it: compact JSON with
+ * __metadata__ first, padded with spaces to a multiple of 8 bytes, tensors laid
+ * out in name order. Returns the 8-byte length and header, and the tensors in
+ * data order.
  */
-export function encodeSafetensors(tensors: TensorToWrite[], metadata: Record<string, string> = { format: "pt" }): Uint8Array {
-  const sorted = [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+export function safetensorsHeader(tensors: TensorHeader[], metadata: Record<string, string> = { format: "pt" }): { bytes: Uint8Array; order: TensorHeader[]; dataBytes: number } {
+  const order = [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
-  for (const t of sorted) {
-    const expected = elementCount(t.shape) * DTYPE_BYTES[t.dtype];
-    if (t.data.byteLength !== expected) {
-      throw new Error(`tensor '${t.name}': ${t.data.byteLength} bytes for shape [${t.shape.join(", ")}] of ${t.dtype} (expected ${expected})`);
-    }
+  for (const t of order) {
     if (t.name === "__metadata__") throw new Error("a tensor cannot be named __metadata__");
-    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + expected] };
-    offset += expected;
+    const length = elementCount(t.shape) * DTYPE_BYTES[t.dtype];
+    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + length] };
+    offset += length;
   }
   let json = JSON.stringify(header);
   const padded = Math.ceil((Buffer.byteLength(json) + 8) / 8) * 8 - 8;
   json = json.padEnd(json.length + padded - Buffer.byteLength(json), " ");
   const headerBytes = Buffer.from(json, "utf8");
-  const out = new Uint8Array(8 + headerBytes.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
-  out.set(headerBytes, 8);
-  let at = 8 + headerBytes.length;
-  for (const t of sorted) {
-    out.set(t.data, at);
-    at += t.data.byteLength;
+  const bytes = new Uint8Array(8 + headerBytes.length);
+  new DataView(bytes.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  bytes.set(headerBytes, 8);
+  return { bytes, order, dataBytes: offset };
+}
+
+function checkedData(t: TensorHeader, data: Uint8Array): Uint8Array {
+  const expected = elementCount(t.shape) * DTYPE_BYTES[t.dtype];
+  if (data.byteLength !== expected) {
+    throw new Error(`tensor '${t.name}': ${data.byteLength} bytes for shape [${t.shape.join(", ")}] of ${t.dtype} (expected ${expected})`);
+  }
+  return data;
+}
+
+/** The bytes of a safetensors file as Hugging Face writes them (see safetensorsHeader). */
+export function encodeSafetensors(tensors: TensorToWrite[], metadata: Record<string, string> = { format: "pt" }): Uint8Array {
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  const { bytes, order, dataBytes } = safetensorsHeader(tensors, metadata);
+  const out = new Uint8Array(bytes.length + dataBytes);
+  out.set(bytes, 0);
+  let at = bytes.length;
+  for (const t of order) {
+    const data = checkedData(t, byName.get(t.name)!.data);
+    out.set(data, at);
+    at += data.byteLength;
   }
   return out;
+}
+
+/**
+ * Writes a safetensors file tensor by tensor (`data` is asked for each in
+ * turn), so a file larger than memory can be written. Not atomic by itself:
+ * write into a temporary directory or name.
+ */
+export function writeSafetensorsStreaming(path: string, tensors: TensorHeader[], data: (t: TensorHeader) => Uint8Array, metadata: Record<string, string> = { format: "pt" }): void {
+  const { bytes, order } = safetensorsHeader(tensors, metadata);
+  const fd = openSync(path, "w");
+  try {
+    const write = (chunk: Uint8Array) => {
+      let written = 0;
+      while (written < chunk.length) written += writeSync(fd, chunk, written, chunk.length - written);
+    };
+    write(bytes);
+    for (const t of order) write(checkedData(t, data(t)));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Writes a safetensors file atomically (temporary name, then rename). */

@@ -164,7 +164,9 @@ export async function train(job: TrainJob): Promise<TrainResult> {
       // Tokens processed (padding included), the figure a throughput is quoted in.
       windowTokens += s.gradAccum * s.batch * s.seqLen;
       const done = step + 1;
-      const log = done % s.logEvery === 0 || done === s.steps || step === start;
+      const checkpointing = s.checkpointEvery > 0 && done % s.checkpointEvery === 0 && done !== s.steps;
+      // A checkpoint step also checks the loss: a NaN must never reach a checkpoint.
+      const log = done % s.logEvery === 0 || done === s.steps || step === start || checkpointing;
       if (log) {
         // The only readbacks of a step, at logging steps: the last micro-batch's losses and Σ grad².
         await runner.read(tokenIo(graph).loss, losses);
@@ -202,7 +204,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
         history.push(record);
         job.reporter.step(done, record);
       }
-      if (s.checkpointEvery > 0 && done % s.checkpointEvery === 0 && done !== s.steps) {
+      if (checkpointing) {
         writeCheckpoint(checkpoints, { version: 1, step: done, bundle: job.bundleId, seed: s.seed }, await snapshot(runner));
       }
     }

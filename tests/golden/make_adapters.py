@@ -7,7 +7,7 @@ PeftModel.save_pretrained writes it, and expected.safetensors with
   input_ids            the token batch used below (I64, 2 x 8)
   logits.base          the base model's logits on it (float64 forward)
   logits.adapter       the logits with the adapter active (float64 forward)
-  merged.<module>      each adapted module's weight after merge_and_unload
+  merged.<module>      each weight (or bias) merge_and_unload changed, as it left it
   loss.base / loss.adapter  mean next-token cross-entropy over the batch
 The adapters start from init_*=False (random), so that they change the output.
 """
@@ -38,7 +38,13 @@ CASES = [
     ("lokr-llama", "llama", lambda: LoKrConfig(r=4, alpha=8, target_modules=["q_proj", "down_proj"], init_weights=False)),
     ("lokr-both-llama", "llama", lambda: LoKrConfig(r=2, alpha=4, decompose_both=True, target_modules=["q_proj", "gate_proj"], init_weights=False)),
     ("ia3-llama", "llama", lambda: IA3Config(target_modules=["k_proj", "v_proj", "down_proj"], feedforward_modules=["down_proj"], init_ia3_weights=False)),
+    # Conv1D (fan_in_fan_out) with biases: c_attn and c_fc scale their output and bias, mlp.c_proj its input.
+    ("ia3-gpt2", "gpt2", lambda: IA3Config(target_modules=["c_attn", "c_fc", "mlp.c_proj"], feedforward_modules=["mlp.c_proj"], fan_in_fan_out=True, init_ia3_weights=False)),
     ("vera-llama", "llama", lambda: VeraConfig(r=16, target_modules=["q_proj", "v_proj"], init_weights=False)),
+    # Conv1D layers of three shapes: each uses a different corner of the shared projections.
+    ("vera-gpt2", "gpt2", lambda: VeraConfig(r=8, target_modules=["c_attn", "c_fc", "mlp.c_proj"], fan_in_fan_out=True, init_weights=False)),
+    # Projections not saved: a loader must regenerate them from the key as torch does.
+    ("vera-noproj-llama", "llama", lambda: VeraConfig(r=8, target_modules=["q_proj", "down_proj"], save_projection=False, projection_prng_key=2024, init_weights=False)),
 ]
 
 
@@ -82,7 +88,8 @@ def main():
             }
             original = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float64).state_dict()
             for key, value in state.items():
-                if key.endswith(".weight") and key in original and not torch.equal(original[key], value):
+                # Biases too: IA3 scales the bias of the layers whose output it scales.
+                if key.endswith((".weight", ".bias")) and key in original and not torch.equal(original[key], value):
                     expected[f"merged.{key}"] = value.to(torch.float32).contiguous()
                     adapted_names.add(key)
             save_file(expected, os.path.join(target, "expected.safetensors"), metadata={"format": "pt"})

@@ -8,16 +8,9 @@ import { readFloat32 } from "../../runtime/files/checkpoint.js";
 import { referenceLoss } from "../reference/model.js";
 import { graphFor, inputsOf, randomIds } from "../helpers/graph.js";
 import { tinyModel } from "../helpers/fixtures.js";
+import { checkGradients, trainedViews } from "../helpers/gradcheck.js";
 
 const OPTIMIZER = { lr: 1e-3, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 0 };
-
-function views(graph: Graph, flat: Float32Array, role: "parameter" | "gradient"): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  for (const b of graph.buffers) {
-    if (b.role === role && b.view) out.set(b.name.slice(2), flat.slice(b.view.offset, b.view.offset + b.size));
-  }
-  return out;
-}
 
 async function lossAndGradients(kind: "llama" | "qwen2" | "gpt2", adapter: string, recompute: boolean) {
   const dir = tinyModel(kind);
@@ -37,7 +30,7 @@ async function lossAndGradients(kind: "llama" | "qwen2" | "gpt2", adapter: strin
   const loss = new Float32Array(inputs.ids.length);
   await fixture.runner.read("loss", loss);
   fixture.runner.destroy();
-  return { ...fixture, ids, loss: [...loss], params: views(graph, flatParams, "parameter"), grads: views(graph, flatGrads, "gradient"), graph };
+  return { ...fixture, ids, loss: [...loss], params: trainedViews(graph, flatParams, "parameter"), grads: trainedViews(graph, flatGrads, "gradient"), graph };
 }
 
 const fullCases: [string, "llama" | "qwen2" | "gpt2", string][] = [
@@ -67,23 +60,7 @@ for (const [name, kind, adapter] of fullCases) {
       return cache.get(n)!;
     };
     const loss = () => referenceLoss(run.model.tree, weights, run.ids).mean;
-    const eps = 1e-3;
-    for (const [key, values] of params) {
-      const grad = run.grads.get(key)!;
-      const scale = Math.sqrt(grad.reduce((s, g) => s + g * g, 0) / grad.length);
-      assert.ok(scale > 0, `${key}: the gradient is zero`);
-      for (let n = 0; n < 3; n++) {
-        const i = (n * 7919 + key.length * 31) % values.length;
-        const keep = values[i]!;
-        values[i] = keep + eps;
-        const up = loss();
-        values[i] = keep - eps;
-        const down = loss();
-        values[i] = keep;
-        const fd = (up - down) / (2 * eps);
-        assert.ok(Math.abs(grad[i]! - fd) <= 1e-3 * Math.max(Math.abs(fd), scale), `${key}[${i}]: gpu ${grad[i]} vs central difference ${fd}`);
-      }
-    }
+    checkGradients(params, run.grads, loss, { eps: 1e-3, direction: false });
   });
 }
 

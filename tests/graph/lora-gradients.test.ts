@@ -1,22 +1,12 @@
 // LoRA gradients on the GPU against central differences of the float64
 // reference loss, on tiny Llama, Qwen2 and GPT-2 models.
 import { test } from "uvu";
-import * as assert from "uvu/assert";
 import type { ModelTree } from "../../compiler/models/types.js";
-import type { Graph } from "../../compiler/graph/types.js";
-import { readFloat32 } from "../../runtime/files/checkpoint.js";
 import { referenceLoss } from "../reference/model.js";
-import { graphFor, inputsOf, randomIds } from "../helpers/graph.js";
+import { baseWeights, graphFor, randomIds, runGradients } from "../helpers/graph.js";
 import { tinyModel } from "../helpers/fixtures.js";
+import { checkGradients } from "../helpers/gradcheck.js";
 import type { PlanModule } from "../../compiler/resolve/plan-types.js";
-
-function randomSigns(n: number, seed: number): Float64Array {
-  let s = (seed * 2654435761) >>> 0;
-  return Float64Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s >>> 31 ? 1 : -1;
-  });
-}
 
 function rowNorms(W: Float64Array, out: number, inFeatures: number, conv1d: boolean): Float64Array {
   const norms = new Float64Array(out);
@@ -29,15 +19,6 @@ function rowNorms(W: Float64Array, out: number, inFeatures: number, conv1d: bool
 }
 
 const OPTIMIZER = { lr: 1e-3, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 0 };
-
-/** Each trained tensor's values (or gradients) read out of the flat buffer. */
-function views(graph: Graph, flat: Float32Array, role: "parameter" | "gradient"): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  for (const b of graph.buffers) {
-    if (b.role === role && b.view) out.set(b.name.slice(2), flat.slice(b.view.offset, b.view.offset + b.size));
-  }
-  return out;
-}
 
 /**
  * Effective weights for the reference: W + s·B·A per adapted module (transposed
@@ -93,27 +74,9 @@ for (const [name, kind, adapter] of cases) {
   test(`LoRA gradients agree with central differences: ${name}`, async () => {
     const dir = tinyModel(kind);
     const { model, plan, runner } = await graphFor(dir, adapter, { batch: 2, seqLen: 8 }, { optimizer: OPTIMIZER, seed: 5 });
-    const { graph } = runner;
     const ids = randomIds(2, 8, model.tree.config.vocabSize, 3);
-    const inputs = inputsOf(ids);
-    runner.write("ids", inputs.ids);
-    runner.write("labels", inputs.targets);
-    const counted = [...inputs.targets].filter((t) => t >= 0).length;
-    runner.setScalar("gradScale", 1 / counted);
-    await runner.run(["forward", "loss", "backward"], graph.zeroBeforeStep);
-    const size = graph.buffers.find((b) => b.name === "params")!.size;
-    const flatParams = new Float32Array(size);
-    const flatGrads = new Float32Array(size);
-    await runner.read("params", flatParams);
-    await runner.read("grads", flatGrads);
-    runner.destroy();
-    const params = new Map([...views(graph, flatParams, "parameter")].map(([k, v]) => [k, Float64Array.from(v)]));
-    const grads = views(graph, flatGrads, "gradient");
-    const cache = new Map<string, Float64Array>();
-    const base = (n: string) => {
-      if (!cache.has(n)) cache.set(n, Float64Array.from(readFloat32(model.checkpoint, n)));
-      return cache.get(n)!;
-    };
+    const { params, grads } = await runGradients(runner, ids);
+    const base = baseWeights(model);
     const modules = plan.adapters[0]!.modules;
     // DoRA's norms at the point the gradient is taken, held fixed for the differences.
     const norms = new Map<string, Float64Array>();
@@ -124,36 +87,7 @@ for (const [name, kind, adapter] of cases) {
       norms.set(m.path, rowNorms(direction(node.weight.name, m.path), m.outFeatures, m.inFeatures, node.kind === "conv1d"));
     }
     const loss = () => referenceLoss(model.tree, loraWeights(model.tree, modules, params, base, norms), ids).mean;
-    const eps = 1e-4;
-    for (const [key, values] of params) {
-      const grad = grads.get(key)!;
-      const scale = Math.sqrt(grad.reduce((s, g) => s + g * g, 0) / grad.length);
-      assert.ok(scale > 0, `${key}: the gradient is zero`);
-      // A few elements by central differences, each to a relative 1e-3 of the tensor's gradient scale...
-      for (let n = 0; n < 3; n++) {
-        const i = Math.floor(((n * 7919 + key.length * 31) % values.length));
-        const keep = values[i]!;
-        values[i] = keep + eps;
-        const up = loss();
-        values[i] = keep - eps;
-        const down = loss();
-        values[i] = keep;
-        const fd = (up - down) / (2 * eps);
-        assert.ok(Math.abs(grad[i]! - fd) <= 1e-3 * Math.max(Math.abs(fd), scale), `${key}[${i}]: gpu ${grad[i]} vs central difference ${fd}`);
-      }
-      // ...and the whole tensor along a random direction (random: a regular sign
-      // pattern can lie along a direction LayerNorm cancels exactly).
-      const direction = randomSigns(values.length, key.length);
-      const dot = grad.reduce((s, g, j) => s + g * direction[j]!, 0);
-      const shifted = (sign: number) => {
-        for (let j = 0; j < values.length; j++) values[j]! += sign * eps * direction[j]!;
-        const l = loss();
-        for (let j = 0; j < values.length; j++) values[j]! -= sign * eps * direction[j]!;
-        return l;
-      };
-      const fd = (shifted(1) - shifted(-1)) / (2 * eps);
-      assert.ok(Math.abs(dot - fd) <= 1e-3 * Math.abs(fd), `${key} along a direction: gpu ${dot} vs ${fd}`);
-    }
+    checkGradients(params, grads, loss);
   });
 }
 

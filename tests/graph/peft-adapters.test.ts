@@ -2,60 +2,13 @@
 // equal what transformers + PEFT computed from the same files (golden).
 import { join } from "node:path";
 import { test } from "uvu";
-import * as assert from "uvu/assert";
-import { lowerCausalLM } from "../../compiler/graph/causal-lm.js";
-import { loadModel } from "../../compiler/models/load.js";
-import { loadPeftAdapters } from "../../compiler/peft-config/load-adapter.js";
-import { readFloat32 } from "../../runtime/files/checkpoint.js";
-import { SafetensorsFile, readTensorBytes, toFloat32 } from "../../runtime/files/safetensors.js";
-import { GraphRunner } from "../../runtime/executor/graph-runner.js";
-import { acquireRuntime } from "../../runtime/gpu/index.js";
-import { testDevice } from "../helpers/gpu.js";
-import { tinyModel } from "../helpers/fixtures.js";
-import { inputsOf } from "../helpers/graph.js";
-import { repoRoot } from "../helpers/paths.js";
+import { checkForwardGolden, goldenDir, kindOfCase } from "../helpers/golden.js";
 
-const golden = join(repoRoot, "tests", "golden", "adapters");
 const LORA = ["lora-llama", "lora-dora-rslora-patterns-llama", "lora-gpt2", "lora-regex-qwen2", "lora-layers-llama"];
 
 for (const name of LORA) {
   test(`PEFT's ${name} gives transformers' logits and loss here`, async () => {
-    await testDevice();
-    const runtime = await acquireRuntime();
-    const kind = name.endsWith("gpt2") ? "gpt2" : name.endsWith("qwen2") ? "qwen2" : "llama";
-    const model = loadModel(tinyModel(kind));
-    const [adapter] = loadPeftAdapters(join(golden, name), model.tree);
-    const expected = SafetensorsFile.open(join(golden, name, "expected.safetensors"));
-    const read = (key: string) => toFloat32(readTensorBytes(expected.tensors.get(key)!), expected.tensors.get(key)!.dtype);
-    const [B, T] = expected.tensors.get("input_ids")!.shape as [number, number];
-    const flat = [...read("input_ids")];
-    const ids = Array.from({ length: B }, (_, b) => flat.slice(b * T, (b + 1) * T));
-    const { graph, wgsl } = lowerCausalLM({ tree: model.tree, plan: adapter!.plan, batch: B, seqLen: T, device: runtime.profile });
-    const runner = await GraphRunner.create(runtime, graph, wgsl, { weight: (n) => readFloat32(model.checkpoint, n), saved: (k) => adapter!.tensors.get(k), seed: 0 });
-    const inputs = inputsOf(ids);
-    runner.write("ids", inputs.ids);
-    runner.write("labels", inputs.targets);
-    await runner.run(["eval"]);
-    const loss = new Float32Array(B * T);
-    const logits = new Float32Array(B * T * model.tree.config.vocabSize);
-    await runner.read("loss", loss);
-    await runner.read(graph.io.logits!, logits);
-    runner.destroy();
-    // The eval pass writes the logits' gradient over them in place only when asked; here they are intact.
-    const want = read("logits.adapter");
-    const base = read("logits.base");
-    let worst = 0;
-    let change = 0;
-    for (let i = 0; i < want.length; i++) {
-      worst = Math.max(worst, Math.abs(logits[i]! - want[i]!));
-      change = Math.max(change, Math.abs(want[i]! - base[i]!));
-    }
-    const scale = Math.max(...want.map(Math.abs));
-    assert.ok(change > 100 * worst, `the adapter changes logits by ${change}, our error is ${worst}`);
-    assert.ok(worst / scale < 1e-4, `largest logit difference ${worst} (logits up to ${scale})`);
-    const mean = loss.reduce((a, b) => a + b, 0) / (B * (T - 1));
-    const wantLoss = read("loss.adapter")[0]!;
-    assert.ok(Math.abs(mean - wantLoss) / wantLoss < 1e-5, `loss ${mean} vs transformers' ${wantLoss}`);
+    await checkForwardGolden(join(goldenDir, "adapters", name), kindOfCase(name));
   });
 }
 

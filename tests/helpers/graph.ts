@@ -8,6 +8,7 @@ import { readFloat32 } from "../../runtime/files/checkpoint.js";
 import { GraphRunner } from "../../runtime/executor/graph-runner.js";
 import { acquireRuntime } from "../../runtime/gpu/index.js";
 import { testDevice } from "./gpu.js";
+import { trainedViews } from "./gradcheck.js";
 
 export interface GraphFixture {
   model: LoadedModel;
@@ -51,4 +52,37 @@ export function randomIds(batch: number, seqLen: number, vocab: number, seed: nu
     return s / 4294967296;
   };
   return Array.from({ length: batch }, () => Array.from({ length: seqLen }, () => 1 + Math.floor(next() * (vocab - 1))));
+}
+
+/**
+ * One forward + loss + backward on `ids` (mean loss over predicted tokens);
+ * the trained tensors' values (float64, to perturb) and gradients by PEFT key.
+ * Destroys the runner.
+ */
+export async function runGradients(runner: GraphRunner, ids: number[][]): Promise<{ params: Map<string, Float64Array>; grads: Map<string, Float32Array> }> {
+  const { graph } = runner;
+  const inputs = inputsOf(ids);
+  runner.write("ids", inputs.ids);
+  runner.write("labels", inputs.targets);
+  runner.setScalar("gradScale", 1 / [...inputs.targets].filter((t) => t >= 0).length);
+  await runner.run(["forward", "loss", "backward"], graph.zeroBeforeStep);
+  const size = graph.buffers.find((b) => b.name === "params")!.size;
+  const flatParams = new Float32Array(size);
+  const flatGrads = new Float32Array(size);
+  await runner.read("params", flatParams);
+  await runner.read("grads", flatGrads);
+  runner.destroy();
+  return {
+    params: new Map([...trainedViews(graph, flatParams, "parameter")].map(([k, v]) => [k, Float64Array.from(v)])),
+    grads: trainedViews(graph, flatGrads, "gradient"),
+  };
+}
+
+/** The model's tensors as float64, read once each: the reference's base weights. */
+export function baseWeights(model: LoadedModel): (name: string) => Float64Array {
+  const cache = new Map<string, Float64Array>();
+  return (name) => {
+    if (!cache.has(name)) cache.set(name, Float64Array.from(readFloat32(model.checkpoint, name)));
+    return cache.get(name)!;
+  };
 }

@@ -2,6 +2,8 @@
 import { error } from "../../../grammar/diagnostics.js";
 import { isPlainName } from "../../selectors/glob.js";
 import type { MethodDefinition } from "../types.js";
+import { ia3Graph } from "./graph.js";
+import { ia3Merge } from "./merge.js";
 import { ia3Peft } from "./peft.js";
 import { ia3Hyperparameters } from "./schema.js";
 import { ia3Adaptation } from "./tensors.js";
@@ -25,4 +27,5 @@ export const ia3: MethodDefinition = {
   },
   peft: ia3Peft,
   adapt: ia3Adaptation,
+  graph: { linear: ia3Graph, merge: ia3Merge },
 };

@@ -12,7 +12,8 @@ export function isFeedforward(m: ModuleShape, hp: Hyperparameters): boolean {
 export const ia3Adaptation: Adaptation = {
   kinds: ["linear", "conv1d"],
   tensors(m, hp) {
-    const init = hp.init_weights === false ? "normal" : "ones";
+    // PEFT: torch.ones, or (init_ia3_weights=False) the torch.randn it starts from.
+    const init = hp.init_weights === false ? "normal(0, 1)" : "ones";
     // Feed-forward targets scale their input, the others their output.
     return [trained("ia3_l", isFeedforward(m, hp) ? [1, m.inFeatures] : [m.outFeatures, 1], init)];
   },

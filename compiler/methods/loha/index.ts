@@ -1,5 +1,7 @@
 // LoHa (Hyeon-Woo et al. 2022): a Hadamard product of two low-rank products.
 import type { MethodDefinition } from "../types.js";
+import { lohaGraph } from "./graph.js";
+import { lohaMerge } from "./merge.js";
 import { lohaPeft } from "./peft.js";
 import { lohaHyperparameters } from "./schema.js";
 import { lohaAdaptation } from "./tensors.js";
@@ -12,4 +14,5 @@ export const loha: MethodDefinition = {
   hyperparameters: lohaHyperparameters,
   peft: lohaPeft,
   adapt: lohaAdaptation,
+  graph: { linear: lohaGraph, merge: lohaMerge },
 };

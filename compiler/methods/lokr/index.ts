@@ -4,6 +4,8 @@ import type { MethodDefinition } from "../types.js";
 import { lokrPeft } from "./peft.js";
 import { lokrHyperparameters } from "./schema.js";
 import { lokrAdaptation } from "./tensors.js";
+import { lokrGraph } from "./graph.js";
+import { lokrMerge } from "./merge.js";
 
 export const lokr: MethodDefinition = {
   name: "lokr",
@@ -19,4 +21,5 @@ export const lokr: MethodDefinition = {
   },
   peft: lokrPeft,
   adapt: lokrAdaptation,
+  graph: { linear: lokrGraph, merge: lokrMerge },
 };

@@ -6,6 +6,7 @@ import { loraAdaptation } from "./tensors.js";
 import { loraGraph } from "./graph.js";
 import { loraMerge } from "./merge.js";
 import { loraMixed } from "./mixed.js";
+import { loraCombiner } from "./combine.js";
 
 export const lora: MethodDefinition = {
   name: "lora",
@@ -16,4 +17,5 @@ export const lora: MethodDefinition = {
   peft: loraPeft,
   adapt: loraAdaptation,
   graph: { linear: loraGraph, merge: loraMerge, mixed: loraMixed },
+  combine: loraCombiner,
 };

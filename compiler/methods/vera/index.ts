@@ -1,5 +1,7 @@
 // VeRA (Kopiczko et al. 2024): shared frozen random projections, scaled per layer.
 import type { MethodDefinition } from "../types.js";
+import { veraGraph } from "./graph.js";
+import { veraMerge } from "./merge.js";
 import { veraPeft } from "./peft.js";
 import { veraHyperparameters } from "./schema.js";
 import { veraAdaptation } from "./tensors.js";
@@ -12,4 +14,5 @@ export const vera: MethodDefinition = {
   hyperparameters: veraHyperparameters,
   peft: veraPeft,
   adapt: veraAdaptation,
+  graph: { linear: veraGraph, merge: veraMerge },
 };

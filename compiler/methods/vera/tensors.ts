@@ -5,8 +5,9 @@ export const veraAdaptation: Adaptation = {
   kinds: ["linear", "conv1d"],
   tensors(m, hp) {
     return [
-      trained("vera_lambda_b", [m.outFeatures], hp.init_weights === false ? "normal" : "zeros"),
-      trained("vera_lambda_d", [hp.r as number], `d_initial (${String(hp.d_initial)})`),
+      // init_weights=False keeps what PEFT's update_layer makes before its reset: ones and randn.
+      trained("vera_lambda_b", [m.outFeatures], hp.init_weights === false ? "ones" : "zeros"),
+      trained("vera_lambda_d", [hp.r as number], hp.init_weights === false ? "normal(0, 1)" : `d_initial (${String(hp.d_initial)})`),
     ];
   },
   shared(modules, hp) {

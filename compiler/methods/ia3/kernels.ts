@@ -1,0 +1,84 @@
+// IA3's kernels: a learned vector scaling the columns of a row-major matrix
+// (forward, and the gradient flowing back through it), the vector's gradient
+// (a column sum of products, with the scaled gradient fused in), and the
+// in-place rescaling that merges it into a weight and takes it out again.
+import { ceilDiv, renderKernel, wgslF32, type BindingDecl } from "../../codegen/render.js";
+import type { KernelInstance } from "../../codegen/types.js";
+
+// Templates live beside this file; the renderer resolves them from compiler/codegen/templates/.
+const TEMPLATES = "../../methods/ia3/templates/";
+const WG = 64;
+
+export interface Matrix {
+  rows: number;
+  cols: number;
+}
+
+/** Tensors: a [rows, cols], l [cols] → out [rows, cols] = a·diag(l) (added into out when accumulating). */
+export function ia3Scale(shape: Matrix, accumulate: boolean): KernelInstance {
+  const gy = Math.min(shape.rows, 65535);
+  const spec = { ...shape, accumulate };
+  const kernel = renderKernel({
+    family: "ia3",
+    template: `${TEMPLATES}ia3_scale.wgsl.hbs`,
+    variant: accumulate ? "scale_accumulate" : "scale",
+    reason: "one invocation per element",
+    spec,
+    view: { ...spec, WG, gy },
+    workgroupSize: [WG, 1, 1],
+    bindings: [
+      { name: "a", access: "read", type: "f32" },
+      { name: "l", access: "read", type: "f32" },
+      { name: "out", access: "read_write", type: "f32" },
+    ],
+  });
+  return { kernel, dispatch: [ceilDiv(shape.cols, WG), gy, ceilDiv(shape.rows, gy)] };
+}
+
+/**
+ * Tensors: g, v [rows, cols] → grad_l [cols] += Σ_rows g⊙v; with `out`, also
+ * l [cols] → out [rows, cols] = g·diag(l) (or += when accumulating).
+ */
+export function ia3Grad(shape: Matrix, out: "none" | "write" | "accumulate"): KernelInstance {
+  const spec = { ...shape, out };
+  const bindings: BindingDecl[] = [
+    { name: "g", access: "read", type: "f32" },
+    { name: "v", access: "read", type: "f32" },
+  ];
+  if (out !== "none") bindings.push({ name: "l", access: "read", type: "f32" }, { name: "out", access: "read_write", type: "f32" });
+  bindings.push({ name: "grad_l", access: "read_write", type: "f32" });
+  const kernel = renderKernel({
+    family: "ia3",
+    template: `${TEMPLATES}ia3_grad.wgsl.hbs`,
+    variant: out === "none" ? "grad" : `grad_${out}`,
+    reason: "one invocation per column, summing over rows in a fixed order (deterministic)",
+    spec,
+    view: { ...shape, out: out !== "none", accumulate: out === "accumulate", WG },
+    workgroupSize: [WG, 1, 1],
+    bindings,
+  });
+  return { kernel, dispatch: [ceilDiv(shape.cols, WG), 1, 1] };
+}
+
+/**
+ * Tensors: l → W [rows, cols] in place: each row (or column) times weight·l
+ * (merge), or divided by weight·l + 1e-8 (unmerge), as PEFT's IA3 merge and
+ * unmerge do.
+ */
+export function ia3Rescale(shape: Matrix & { perColumn: boolean; invert: boolean; weight: number }): KernelInstance {
+  const gy = Math.min(shape.rows, 65535);
+  const kernel = renderKernel({
+    family: "ia3",
+    template: `${TEMPLATES}ia3_rescale.wgsl.hbs`,
+    variant: shape.invert ? "unmerge" : "merge",
+    reason: "one invocation per element",
+    spec: { ...shape },
+    view: { ...shape, weight: wgslF32(shape.weight), WG, gy },
+    workgroupSize: [WG, 1, 1],
+    bindings: [
+      { name: "l", access: "read", type: "f32" },
+      { name: "W", access: "read_write", type: "f32" },
+    ],
+  });
+  return { kernel, dispatch: [ceilDiv(shape.cols, WG), gy, ceilDiv(shape.rows, gy)] };
+}

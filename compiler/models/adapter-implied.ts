@@ -1,0 +1,54 @@
+// The modules a set of LoRA-family adapter files imply, for combining adapters
+// without their base model: each adapted module's shape comes from its saved
+// factors (A: r × in, B: out × r), its kind from the keys and fan_in_fan_out.
+import type { AdapterOnDisk } from "../../runtime/peft/adapter-files.js";
+import { UserError } from "../errors.js";
+import type { LoadedModel } from "./load.js";
+import { TENSORS_ONLY_FAMILY } from "./tensors-only.js";
+import type { ArchitectureConfig, ModuleNode } from "./types.js";
+
+export function treeFromAdapters(entries: AdapterOnDisk[]): LoadedModel["tree"] {
+  const modules = new Map<string, ModuleNode>();
+  for (const entry of entries) {
+    let conv1d = false;
+    try {
+      conv1d = (JSON.parse(entry.configText) as { fan_in_fan_out?: unknown }).fan_in_fan_out === true;
+    } catch {
+      throw new UserError(`${entry.dir}/adapter_config.json is not valid JSON`);
+    }
+    const tensors = entry.weights?.tensors;
+    if (!tensors) throw new UserError(`${entry.dir} has no adapter_model.safetensors`);
+    for (const [key, info] of tensors) {
+      const m = /^base_model\.model\.(.+)\.(lora_A\.weight|lora_embedding_A)$/.exec(key);
+      if (!m) continue;
+      const path = m[1]!;
+      const embedding = m[2] === "lora_embedding_A";
+      const B = tensors.get(`base_model.model.${path}.${embedding ? "lora_embedding_B" : "lora_B.weight"}`);
+      if (!B) throw new UserError(`${entry.dir}: '${key}' has no matching B factor`);
+      const inFeatures = info.shape[1]!;
+      const outFeatures = B.shape[0]!;
+      const existing = modules.get(path);
+      if (existing && (existing.inFeatures !== inFeatures || existing.outFeatures !== outFeatures)) {
+        throw new UserError(`${path} is ${existing.outFeatures}×${existing.inFeatures} in one adapter and ${outFeatures}×${inFeatures} in ${entry.dir}: were they trained on different models?`);
+      }
+      const kind = embedding ? "embedding" : conv1d ? "conv1d" : "linear";
+      const shape = kind === "linear" ? [outFeatures, inFeatures] : [inFeatures, outFeatures];
+      const layer = /\.(\d+)\./.exec(`.${path}.`);
+      modules.set(path, {
+        path, kind, role: path.split(".").pop()!, layer: layer ? Number(layer[1]) : null, inFeatures, outFeatures,
+        weight: { name: `${path}.weight`, shape, dtype: "F32" },
+        ...(path.split(".").pop() === "lm_head" ? { outputEmbedding: true } : {}),
+      });
+    }
+  }
+  const layers = Math.max(0, ...[...modules.values()].map((m) => (m.layer ?? -1) + 1));
+  const config: ArchitectureConfig = {
+    modelType: "unknown (adapters only)", hiddenSize: 0, layers, heads: 0, kvHeads: 0, headDim: 0, intermediateSize: 0, vocabSize: 0,
+    maxPositions: 0, normEps: 0, ropeTheta: null, tiedEmbeddings: false, attentionBias: "none", mlpBias: false, activation: "unknown",
+    blockPrefix: "", attentionName: "", bosTokenId: null, eosTokenId: null,
+  };
+  return {
+    family: TENSORS_ONLY_FAMILY, dir: entries[0]?.dir ?? "", config, modules: [...modules.values()].sort((a, b) => a.path.localeCompare(b.path)),
+    parameterCount: [...modules.values()].reduce((n, m) => n + m.inFeatures * m.outFeatures, 0), dtype: "F32", fingerprint: `sha256:${"0".repeat(64)}`, warnings: [],
+  };
+}

@@ -1,0 +1,23 @@
+// How close two arrays are, as the tests state their tolerances.
+
+/** ‖got − want‖ / ‖want‖ (Frobenius). */
+export function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let diff = 0;
+  let norm = 0;
+  for (let i = 0; i < want.length; i++) {
+    diff += (got[i]! - want[i]!) ** 2;
+    norm += want[i]! ** 2;
+  }
+  return Math.sqrt(diff / Math.max(norm, Number.MIN_VALUE));
+}
+
+/** The largest |got − want| and the largest |want|. */
+export function worstDifference(got: ArrayLike<number>, want: ArrayLike<number>): { worst: number; scale: number } {
+  let worst = 0;
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+    scale = Math.max(scale, Math.abs(want[i]!));
+  }
+  return { worst, scale };
+}
