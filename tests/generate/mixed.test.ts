@@ -3,7 +3,8 @@
 // adapter. LoRA's fused path (stacked A and B, one GEMM) and the lowering's
 // generic fallback (each adapter's hook, then a row select) are both checked,
 // in the evaluation graph and in the generation graph; a DoRA adapter, which
-// the fused path does not take, mixes with fused ones in the same batch.
+// the fused path does not take, and other methods' adapters (LoHa, VeRA) mix
+// with fused ones in the same batch.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { LoadedModel } from "../../compiler/models/load.js";
@@ -38,7 +39,7 @@ async function alone(model: LoadedModel, plan: Plan, adapters: LoadedAdapter[], 
   return out;
 }
 
-async function checkEval(cases: typeof CASES, index: number[], generic: boolean): Promise<void> {
+async function checkEval(cases: { name: string; dir: string }[], index: number[], generic: boolean): Promise<void> {
   const model = loadFixture(tinyModel("llama"));
   const vocab = model.tree.config.vocabSize;
   const { plan, adapters } = loadGolden(model, cases);
@@ -67,6 +68,10 @@ test("evaluation graph, generic fallback forced: the same rows agree too", async
 
 test("evaluation graph: a DoRA adapter (generic fallback) beside LoRA ones (fused where alone)", async () => {
   await checkEval(CASES, [2, 0, -1, 1], false);
+});
+
+test("evaluation graph: LoHa and VeRA (generic fallback, VeRA's shared projections per adapter) beside LoRA (fused)", async () => {
+  await checkEval([{ name: "loha", dir: "loha-llama" }, { name: "vera", dir: "vera-llama" }, CASES[0]!], [1, 0, -1, 2], false);
 });
 
 async function checkDecode(generic: boolean): Promise<void> {
