@@ -2,6 +2,7 @@
 // One template serves NN, NT and TN; the variant is the register-block shape,
 // chosen per shape and device. See bench/NOTES.md for what was measured.
 import { ceilDiv, renderKernel, wgslF32, type BindingDecl } from "./render.js";
+import { gemv, GEMV_MAX_ROWS } from "./gemv.js";
 import type { DeviceProfile, KernelInstance, ParamField } from "./types.js";
 
 export type Activation = "none" | "relu" | "gelu" | "silu";
@@ -94,6 +95,12 @@ function pow2AtLeast(n: number): number {
 }
 
 export function gemm(shape: GemmShape, device: DeviceProfile, force?: GemmTiling): KernelInstance {
+  // Decoding's few-row NT products on a CPU adapter: the vec4-along-K GEMV (gemv.ts).
+  if (!force && device.kind === "cpu" && shape.M <= GEMV_MAX_ROWS && shape.transB && !shape.transA && (shape.batch?.count ?? 1) === 1
+    && shape.K % 4 === 0 && !shape.bF16 && !shape.dynamicM && (shape.activation ?? "none") === "none") {
+    return gemv({ M: shape.M, N: shape.N, K: shape.K, ...(shape.alpha !== undefined ? { alpha: shape.alpha } : {}), ...(shape.bias ? { bias: true } : {}),
+      ...(shape.accumulate ? { accumulate: true } : {}), ...(shape.lora ? { lora: shape.lora } : {}) }, device);
+  }
   const choice = force
     ? { variant: `rb${force.TM}x${4 * force.TNV}`, reason: "tiling fixed by the caller", tiling: force }
     : chooseGemmTiling(shape, device);

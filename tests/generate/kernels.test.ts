@@ -1,14 +1,17 @@
 // The generation kernels against float64 references, on fresh random inputs:
 // attention over a KV cache at per-row positions, cache appends, RoPE at
-// per-row positions, and the row select of mixed-adapter batches. Outputs
+// per-row positions, the row select of mixed-adapter batches, and the
+// few-row GEMV that decoding's linear layers use. Outputs
 // start as NaN, so an element a kernel fails to write fails the comparison.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { attentionCached, type CachedAttentionShape } from "../../compiler/codegen/attention_cached.js";
+import { gemm } from "../../compiler/codegen/gemm.js";
 import { kvAppend } from "../../compiler/codegen/kv_cache.js";
 import { rope } from "../../compiler/codegen/rope.js";
 import { selectRows } from "../../compiler/codegen/select_rows.js";
 import { cachedAttention, kvAppend as kvAppendRef, selectRows as selectRowsRef } from "../reference/decode.js";
+import { addBias, matmul } from "../reference/gemm.js";
 import { rope as ropeRef } from "../reference/rope.js";
 import { assertClose, f64, kernelRuntime, randomF32, randomInt, runSteps } from "../helpers/kernels.js";
 
@@ -91,6 +94,34 @@ test("row select copies exactly the rows of its slot", async () => {
   const want = selectRowsRef(f64(base), f64(x), perRow, 1, width);
   assertClose(out.out!, want, 0, "row select");
   assert.ok(out.out![2 * width] === x[2 * width] && out.out![3 * width] === base[3 * width], "row 2 (sequence 0, slot 1) copied, row 3 (sequence 1, slot 0) kept");
+});
+
+test("decoding's few-row A·Bᵀ (the GEMV gemm() picks on CPU adapters): alpha, bias, LoRA term, accumulate", async () => {
+  const { profile } = await kernelRuntime();
+  for (const [M, N, K, R, transL, accumulate] of [[1, 70, 64, 4, true, false], [3, 33, 20, 2, false, true], [4, 128, 8, 0, true, false]] as const) {
+    const alpha = 0.75;
+    const scale = 1.5;
+    const a = randomF32(M * K);
+    const b = randomF32(N * K);
+    const bias = randomF32(N);
+    const u = randomF32(M * Math.max(R, 1));
+    const l = randomF32(N * Math.max(R, 1));
+    const c = randomF32(M * N);
+    const shape = { M, N, K, transB: true, alpha, bias: true, accumulate, ...(R > 0 ? { lora: { R, transL, scale } } : {}) };
+    const instance = gemm(shape, profile);
+    if (profile.kind === "cpu") assert.match(instance.kernel.variant, /gemv/);
+    const out = await runSteps({ a, b, bias, u, l, c: accumulate ? c : { length: M * N } }, [{ instance }]);
+    let want: Float64Array = matmul(f64(a), f64(b), M, N, K, false, true).map((x) => alpha * x);
+    if (R > 0) {
+      const low = matmul(f64(u), f64(l), M, N, R, false, transL);
+      want = want.map((x, i) => x + scale * low[i]!);
+    }
+    want = addBias(want, f64(bias), N);
+    if (accumulate) want = want.map((x, i) => x + c[i]!);
+    // Sums of K + R products in f32, against their |terms|.
+    const scaleOf = matmul(f64(a).map(Math.abs), f64(b).map(Math.abs), M, N, K, false, true).map((x) => alpha * x + 2 + (accumulate ? 1 : 0) + scale * R);
+    assertClose(out.c!, want, 1e-6, `gemv ${JSON.stringify(shape)}`, scaleOf);
+  }
 });
 
 test.run();
