@@ -30,7 +30,7 @@ export interface TrainBenchRow {
 
 const OPTIMIZER = { lr: 1e-4, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1 };
 
-function graphOf(model: LoadedModel, adapters: string, batch: number, seqLen: number, rt: GpuRuntime, options: { backwardToInputs?: boolean; recompute?: boolean } = {}) {
+function graphOf(model: LoadedModel, adapters: string, batch: number, seqLen: number, rt: GpuRuntime, options: { backwardToInputs?: boolean; recompute?: boolean; packedWeights?: boolean } = {}) {
   const spec = analyzeSpec({ path: "bench.peft", text: `peft 1\n${adapters}\n` });
   if (!spec.ir) throw new Error(spec.diagnostics.map((d) => d.message).join("\n"));
   const planned = buildPlan(spec.ir, model.tree);
@@ -84,19 +84,33 @@ export async function trainBenchmarks(rt: GpuRuntime, reps = 5, log: (s: string)
   const seqLen = 128;
   const tokens = batch * seqLen;
   log(`training benchmarks: Llama hidden 512, 4 blocks, ${(model.tree.parameterCount / 1e6).toFixed(1)}M parameters, batch ${batch} × ${seqLen} tokens`);
-  const lora = graphOf(model, 'adapter a: lora { r = 16  alpha = 32  target "q_proj", "k_proj", "v_proj", "o_proj" }', batch, seqLen, rt);
-  const loraRecompute = graphOf(model, 'adapter a: lora { r = 16  alpha = 32  target "q_proj", "k_proj", "v_proj", "o_proj" }', batch, seqLen, rt, { recompute: true });
+  // The same model as a BF16 checkpoint, as Llama models ship: training keeps its frozen weights in 16 bits.
+  const bf16Dir = join(dir, "..", "llama-bf16");
+  writeTinyModel(bf16Dir, "llama", { hidden: 512, heads: 8, kvHeads: 4, intermediate: 1408, layers: 4, dtype: "BF16" });
+  const bf16 = loadModel(bf16Dir);
+  const LORA = 'adapter a: lora { r = 16  alpha = 32  target "q_proj", "k_proj", "v_proj", "o_proj" }';
+  const FULL = 'adapter a: full { target all_linear, "lm_head" }';
+  const lora = graphOf(model, LORA, batch, seqLen, rt);
+  const loraRecompute = graphOf(model, LORA, batch, seqLen, rt, { recompute: true });
   const frozen = graphOf(model, "", batch, seqLen, rt, { backwardToInputs: true });
-  const full = graphOf(model, 'adapter a: full { target all_linear, "lm_head" }', batch, seqLen, rt);
+  const full = graphOf(model, FULL, batch, seqLen, rt);
+  const loraBf16 = graphOf(bf16, LORA, batch, seqLen, rt, { packedWeights: true });
+  const frozenBf16 = graphOf(bf16, "", batch, seqLen, rt, { backwardToInputs: true, packedWeights: true });
+  const fullBf16 = graphOf(bf16, FULL, batch, seqLen, rt, { packedWeights: true });
   log("timing the LoRA step ...");
   const loraMs = await stepTime(rt, model, lora, ["forward", "loss", "backward", "optimizer"], reps);
   log("timing the LoRA step with gradient checkpointing ...");
   const recomputeMs = await stepTime(rt, model, loraRecompute, ["forward", "loss", "backward", "optimizer"], reps);
   log("timing the frozen forward + backward ...");
   const frozenMs = await stepTime(rt, model, frozen, ["forward", "loss", "backward"], reps);
+  log("timing the LoRA step and the frozen step on the BF16 checkpoint (weights kept in 16 bits) ...");
+  const loraBf16Ms = await stepTime(rt, bf16, loraBf16, ["forward", "loss", "backward", "optimizer"], reps);
+  const frozenBf16Ms = await stepTime(rt, bf16, frozenBf16, ["forward", "loss", "backward"], reps);
   const loraBytes = bufferBytes(lora.graph);
   const recomputeBytes = bufferBytes(loraRecompute.graph);
   const fullBytes = bufferBytes(full.graph);
+  const loraBf16Bytes = bufferBytes(loraBf16.graph);
+  const fullBf16Bytes = bufferBytes(fullBf16.graph);
   return [
     { name: "frozen forward + backward to the inputs", msPerStep: frozenMs, tokensPerSecond: tokens / (frozenMs / 1000) },
     { name: "LoRA r=16 on q,k,v,o: step with AdamW", msPerStep: loraMs, tokensPerSecond: tokens / (loraMs / 1000), ratio: loraMs / frozenMs, target: "≤ 1.10× the frozen step", met: loraMs / frozenMs <= 1.1 },
@@ -106,6 +120,12 @@ export async function trainBenchmarks(rt: GpuRuntime, reps = 5, log: (s: string)
     { name: "GPU buffers of full fine-tuning (all linears)", bufferBytes: fullBytes, note: "norms and embeddings frozen in both" },
     { name: "LoRA / full fine-tuning memory", ratio: loraBytes / fullBytes, target: "≤ 0.40", met: loraBytes / fullBytes <= 0.4 },
     { name: "LoRA (gradient_checkpointing) / full memory", ratio: recomputeBytes / fullBytes, target: "≤ 0.40", met: recomputeBytes / fullBytes <= 0.4 },
+    { name: "BF16 checkpoint: frozen forward + backward", msPerStep: frozenBf16Ms, tokensPerSecond: tokens / (frozenBf16Ms / 1000), note: "frozen weights kept in 16 bits, widened per product" },
+    { name: "BF16 checkpoint: LoRA step with AdamW", msPerStep: loraBf16Ms, tokensPerSecond: tokens / (loraBf16Ms / 1000), ratio: loraBf16Ms / frozenBf16Ms, target: "≤ 1.10× the frozen step", met: loraBf16Ms / frozenBf16Ms <= 1.1 },
+    { name: "BF16 checkpoint: LoRA step / F32 checkpoint LoRA step", ratio: loraBf16Ms / loraMs, note: "the cost of widening" },
+    { name: "BF16 checkpoint: GPU buffers of a LoRA run", bufferBytes: loraBf16Bytes },
+    { name: "BF16 checkpoint: GPU buffers of full fine-tuning", bufferBytes: fullBf16Bytes, note: "trained weights are f32 (AdamW needs them so)" },
+    { name: "BF16 checkpoint: LoRA / full memory", ratio: loraBf16Bytes / fullBf16Bytes, target: "≤ 0.40", met: loraBf16Bytes / fullBf16Bytes <= 0.4 },
   ];
 }
 

@@ -71,7 +71,7 @@ export function compileSpec(spec: AnalyzedSpec, options: CompileOptions): Compil
     plan: resolved.plan,
     ...shape,
     device: options.device,
-    ...(train ? { optimizer: { ...train.optimizer, maxGradNorm: train.maxGradNorm }, recompute: train.gradientCheckpointing } : {}),
+    ...(train ? { optimizer: { ...train.optimizer, maxGradNorm: train.maxGradNorm }, recompute: train.gradientCheckpointing, packedWeights: true } : {}),
   });
   // PEFT sets fan_in_fan_out for Conv1D targets (GPT-2) itself; the saved config says so.
   for (const adapter of ir.adapters) {

@@ -12,7 +12,9 @@ export type ElementwiseOp =
   | { op: "gelu" } // out = gelu(a)
   | { op: "gelu_backward" } // out = dout·gelu'(a), tensors a, dout
   | { op: "swiglu" } // out = silu(gate)·up
-  | { op: "swiglu_backward" }; // dgate, dup from dout, gate, up
+  | { op: "swiglu_backward" } // dgate, dup from dout, gate, up
+  | { op: "swiglu_backward_inplace" } // the same, written over gate and up
+  | { op: "gelu_backward_inplace" }; // a = dout·gelu'(a)
 
 interface OpDef {
   inputs: string[];
@@ -84,6 +86,26 @@ const OPS: Record<ElementwiseOp["op"], OpDef> = {
       `dgate[i] = dout[i] * up[i] * s * (1.0 + g * (1.0 - s));`,
       `dup[i] = dout[i] * g * s;`,
     ],
+  },
+  swiglu_backward_inplace: {
+    inputs: ["dout"],
+    outputs: ["gate", "up"],
+    math: "gate, up ← dout·up·silu'(gate), dout·silu(gate)",
+    helpers: ["silu"],
+    body: () => [
+      `let g = gate[i];`,
+      `let u = up[i];`,
+      `let s = sigmoid(g);`,
+      `gate[i] = dout[i] * u * s * (1.0 + g * (1.0 - s));`,
+      `up[i] = dout[i] * g * s;`,
+    ],
+  },
+  gelu_backward_inplace: {
+    inputs: ["dout"],
+    outputs: ["a"],
+    math: "a ← dout·gelu'(a)",
+    helpers: ["gelu"],
+    body: () => [`a[i] = dout[i] * geluGrad(a[i]);`],
   },
 };
 

@@ -124,6 +124,11 @@ export class GraphBuilder {
     return this.add({ name: `w:${tensor}`, role: "weight", type: "f32", size: count(shape), shape, tensor });
   }
 
+  /** A frozen weight kept as its checkpoint's 16-bit floats (see GraphBuffer.packed). */
+  packedWeight(tensor: string, shape: number[], packed: "bf16" | "f16"): string {
+    return this.add({ name: `w16:${tensor}`, role: "weight", type: "u32", size: Math.ceil(count(shape) / 2), shape, tensor, packed });
+  }
+
   activation(name: string, shape: number[], type: ElementType = "f32"): string {
     return this.add({ name, role: "activation", type, size: count(shape), shape });
   }
@@ -229,12 +234,15 @@ export class GraphBuilder {
     return { params: "params", grads: "grads", m: "adam_m", v: "adam_v" };
   }
 
-  /** The finished graph, and every kernel's WGSL by key. */
-  finish(io: Graph["io"], zeroBeforeStep: string[]): { graph: Graph; wgsl: Map<string, string> } {
+  /**
+   * The finished graph, and every kernel's WGSL by key. `unread`: io buffers
+   * the host never reads after a run of this graph, which need not outlive their last op.
+   */
+  finish(io: Graph["io"], zeroBeforeStep: string[], unread: string[] = []): { graph: Graph; wgsl: Map<string, string> } {
     this.flatBuffers();
     // Prefill and decode (empty in training graphs) follow: their activations can share the training phases' slots, and each other's.
     const lived = [...this.phases.forward, ...this.phases.loss, ...this.phases.backward, ...this.phases.prefill, ...this.phases.decode];
-    assignSlots([...this.buffers.values()], lived, io);
+    assignSlots([...this.buffers.values()], lived, io, new Set(unread));
     const kernels: Graph["kernels"] = {};
     const wgsl = new Map<string, string>();
     for (const key of [...this.kernels.keys()].sort()) {
@@ -267,7 +275,7 @@ export class GraphBuilder {
  * dispatch to bind one buffer both read-only and writable, so activations that
  * meet in an op must be separate buffers.) Buffers the host reads are pinned.
  */
-function assignSlots(buffers: GraphBuffer[], ops: GraphOp[], io: Graph["io"]): void {
+function assignSlots(buffers: GraphBuffer[], ops: GraphOp[], io: Graph["io"], unread: Set<string>): void {
   const first = new Map<string, number>();
   const last = new Map<string, number>();
   ops.forEach((op, i) => {
@@ -276,7 +284,7 @@ function assignSlots(buffers: GraphBuffer[], ops: GraphOp[], io: Graph["io"]): v
       last.set(name, i);
     }
   });
-  const pinned = new Set(Object.values(io).filter((x): x is string => typeof x === "string"));
+  const pinned = new Set(Object.values(io).filter((x): x is string => typeof x === "string" && !unread.has(x)));
   if (io.generate) pinned.add(io.generate.logits);
   const candidates = buffers
     .filter((b) => b.role === "activation" && first.has(b.name))

@@ -21,6 +21,8 @@ import { GraphBuilder } from "./builder.js";
 import { GradTracker } from "./grads.js";
 import { plainLinearBackward, plainLinearForward, type LinearContext, type LinearSite } from "./linear.js";
 import { mixedLinearForward, type MixedEntry } from "./mixed.js";
+import { packedLinearBackward, packedLinearForward, packedLinearRecompute } from "./packed-linear.js";
+import type { Packed16 } from "../codegen/widen.js";
 import type { Graph } from "./types.js";
 
 export interface OptimizerSettings {
@@ -53,6 +55,12 @@ export interface LoweringInput {
    * the forward: about a third less activation memory for two extra GEMMs a block.
    */
   recompute?: boolean;
+  /**
+   * Keep frozen linear weights of BF16 / F16 checkpoints in 16 bits on the
+   * GPU, widened just before each product (exactly: the same numbers as f32
+   * weights): half the frozen weights' memory for one pass over them per product.
+   */
+  packedWeights?: boolean;
   /**
    * A mixed-adapter graph (evaluation and generation only): every adapter of
    * the plan is loaded, and each sequence runs with the one the host names in
@@ -99,6 +107,11 @@ export class CausalLMLowering {
   readonly tokens: number;
   /** Backward emitters, in forward order (run in reverse). */
   private readonly backward: (() => void)[] = [];
+  /** Activations the backward recomputes rather than keeps: how to emit the recomputation. */
+  private readonly recompute = new Map<string, () => string>();
+  private readonly recomputedValues = new Map<string, string>();
+  /** Each linear's site as lowered (and its weight's 16-bit storage, when kept so). */
+  private readonly sites = new Map<string, { site: LinearSite; packed?: Packed16 }>();
 
   /**
    * @param g the graph to add to (a new one when absent)
@@ -121,8 +134,32 @@ export class CausalLMLowering {
     return m;
   }
 
+  /**
+   * Whether a frozen linear's weight stays in its checkpoint's 16 bits on the
+   * GPU: in training graphs (where memory is tight and the widening pass is
+   * small beside the step), for weights no other module shares.
+   */
+  packedOf(m: ModuleNode): Packed16 | undefined {
+    if (!this.input.packedWeights || m.tiedTo || this.input.tree.modules.some((o) => o.tiedTo === m.path)) return undefined;
+    return m.weight.dtype === "BF16" ? "bf16" : m.weight.dtype === "F16" ? "f16" : undefined;
+  }
+
   weightOf(m: ModuleNode): string {
     return this.g.weight(m.weight.name, m.weight.shape);
+  }
+
+  /**
+   * The forward value of `activation` for a backward op: recomputed once, at
+   * its first use in the backward, when it has a recipe; otherwise the forward's buffer.
+   */
+  valueInBackward(activation: string): string {
+    let value = this.recomputedValues.get(activation);
+    if (value === undefined) {
+      const emit = this.recompute.get(activation);
+      value = emit ? emit() : activation;
+      this.recomputedValues.set(activation, value);
+    }
+    return value;
   }
 
   onBackward(emit: () => void): void {
@@ -141,6 +178,7 @@ export class CausalLMLowering {
     if (this.input.mixed && entries) return this.mixedLinear(m, layout, entries, x, y);
     const adapted = entries?.[0];
     const owned = adapted?.hook.ownsWeight ?? false;
+    const packed = adapted ? undefined : this.packedOf(m);
     const site: LinearSite = {
       path,
       layout,
@@ -149,19 +187,22 @@ export class CausalLMLowering {
       outFeatures: m.outFeatures,
       x,
       y: this.g.activation(y, [this.tokens, m.outFeatures]),
-      weight: owned ? "" : this.weightOf(m),
+      weight: owned ? "" : packed ? this.g.packedWeight(m.weight.name, m.weight.shape, packed) : this.weightOf(m),
       ...(m.bias && !owned ? { bias: this.g.weight(m.bias.name, m.bias.shape) } : {}),
       weightTensor: m.weight.name,
       ...(m.bias ? { biasTensor: m.bias.name } : {}),
     };
+    this.sites.set(path, { site, ...(packed ? { packed } : {}) });
     if (adapted) adapted.hook.forward(site, adapted.module, { ...this.ctx, adapter: adapted.adapter });
+    else if (packed) packedLinearForward(site, this.ctx, packed);
     else plainLinearForward(site, this.ctx);
     this.grads.propagate(site.y, [x], Boolean(adapted));
     this.onBackward(() => {
       if (!this.grads.needs(site.y)) return;
       const dy = this.grads.read(site.y);
       const dx = this.grads.needs(x) ? this.grads.contribute(x) : undefined;
-      if (adapted) adapted.hook.backward(site, adapted.module, { ...this.ctx, adapter: adapted.adapter }, dy, dx);
+      if (adapted) adapted.hook.backward({ ...site, x: this.valueInBackward(x) }, adapted.module, { ...this.ctx, adapter: adapted.adapter }, dy, dx);
+      else if (dx && packed) packedLinearBackward(site, this.ctx, packed, dy, dx);
       else if (dx) plainLinearBackward(site, this.ctx, dy, dx);
     });
     return site.y;
@@ -200,6 +241,15 @@ export class CausalLMLowering {
     const b = m.bias ? this.g.weight(m.bias.name, m.bias.shape) : undefined;
     this.g.op("forward", normForward(shape, this.input.device), { x, w, y, rstdOut: rstd, ...(b ? { b } : {}), ...(mean ? { mean } : {}) }, `${path} forward`);
     this.grads.propagate(y, [x]);
+    // An adapted linear reading y in its backward gets y again from x (kept for this norm's backward anyway):
+    // one cheap pass in place of holding [tokens, D] from the forward to the backward.
+    this.recompute.set(y, () => {
+      const again = this.g.activation(`${out}.recomputed`, [this.tokens, D]);
+      const rstdAgain = this.g.activation(`${out}.recomputed.rstd`, [this.tokens]);
+      const meanAgain = mean ? this.g.activation(`${out}.recomputed.mean`, [this.tokens]) : undefined;
+      this.g.op("backward", normForward(shape, this.input.device), { x, w, y: again, rstdOut: rstdAgain, ...(b ? { b } : {}), ...(meanAgain ? { mean: meanAgain } : {}) }, `${path} forward again`);
+      return again;
+    });
     this.onBackward(() => {
       if (!this.grads.needs(y) || !this.grads.needs(x)) return;
       const dx = this.grads.contribute(x);
@@ -306,6 +356,15 @@ export class CausalLMLowering {
     this.grads.propagate(h, [gate, up]);
     this.onBackward(() => {
       if (!this.grads.needs(h) || (!this.grads.needs(gate) && !this.grads.needs(up))) return;
+      if (this.frozenProducers(`model.layers.${l}.mlp`, ["gate_proj", "up_proj"]) && !this.grads.has(gate) && !this.grads.has(up)) {
+        // Their frozen projections' backward reads only the gradients: gate and up die here, so their gradients take their place.
+        this.grads.overwrite(gate, saved.gate);
+        this.grads.overwrite(up, saved.up);
+        this.g.op("backward", elementwise({ op: "swiglu_backward_inplace" }, size, this.input.device), {
+          dout: this.grads.read(h), gate: saved.gate, up: saved.up,
+        }, `block ${l} swiglu backward (in place)`);
+        return;
+      }
       const dgate = this.grads.contribute(gate);
       const dup = this.grads.contribute(up);
       if (dgate.accumulate || dup.accumulate) throw new Error("graph: swiglu inputs with two readers");
@@ -314,6 +373,11 @@ export class CausalLMLowering {
       }, `block ${l} swiglu backward`);
     });
     return h;
+  }
+
+  /** Whether none of `prefix`'s `names` linears is adapted (their backward reads no activation but the gradient). */
+  frozenProducers(prefix: string, names: string[]): boolean {
+    return names.every((n) => !this.adapted.has(`${prefix}.${n}`));
   }
 
   /** Whether block l's MLP can be recomputed in the backward: nothing in it trains. */
@@ -341,6 +405,11 @@ export class CausalLMLowering {
         { x: mid, w: this.weightOf(norm), y: n2, rstdOut: rstd }, `block ${l} recompute norm`);
       for (const [name, out] of [["gate_proj", gateR], ["up_proj", upR]] as const) {
         const m = this.module(`${p}.mlp.${name}`);
+        const lowered = this.sites.get(m.path);
+        if (lowered?.packed) {
+          packedLinearRecompute(lowered.site, this.ctx, lowered.packed, "backward", n2, out);
+          continue;
+        }
         const bind: Record<string, string> = { a: n2, b: this.weightOf(m), c: out };
         if (m.bias) bind.bias = this.g.weight(m.bias.name, m.bias.shape);
         this.g.op("backward", gemm({ M: this.tokens, N: m.outFeatures, K: m.inFeatures, transB: true, bias: Boolean(m.bias) }, device),
@@ -357,6 +426,11 @@ export class CausalLMLowering {
     this.grads.propagate(y, [x]);
     this.onBackward(() => {
       if (!this.grads.needs(y) || !this.grads.needs(x)) return;
+      if (this.frozenProducers(`transformer.h.${l}.mlp`, ["c_fc"]) && !this.grads.has(x)) {
+        // The frozen c_fc's backward reads only the gradient: its output dies here, and its gradient takes its place.
+        this.g.op("backward", elementwise({ op: "gelu_backward_inplace" }, size, this.input.device), { a: this.grads.overwrite(x), dout: this.grads.read(y) }, `block ${l} gelu backward (in place)`);
+        return;
+      }
       const dx = this.grads.contribute(x);
       if (dx.accumulate) throw new Error("graph: gelu input with two readers");
       this.g.op("backward", elementwise({ op: "gelu_backward" }, size, this.input.device), { a: x, dout: this.grads.read(y), out: dx.buffer }, `block ${l} gelu backward`);
@@ -446,9 +520,11 @@ export function lowerCausalLM(input: LoweringInput): { graph: Graph; wgsl: Map<s
 
   // Loss: per-token cross-entropy and, in the same pass, its gradient over the logits.
   const loss = g.activation("loss", [tokens]);
-  const dlogits = grads.needs(logits) ? grads.contribute(logits).buffer : g.activation("d:logits", [tokens, c.vocabSize]);
-  const ce = crossEntropy({ tokens, vocab: c.vocabSize }, device);
-  const ceBind = { logits, labels, loss, dlogits };
+  // Training: the logits die in the loss, so their gradient takes their place ([tokens, vocab], the largest activation of a large vocabulary).
+  const training = (Boolean(input.optimizer) || Boolean(input.backwardToInputs)) && grads.needs(logits) && !grads.has(logits);
+  const dlogits = training ? grads.overwrite(logits) : g.activation("d:logits", [tokens, c.vocabSize]);
+  const ce = crossEntropy({ tokens, vocab: c.vocabSize, inPlace: training }, device);
+  const ceBind: Record<string, string> = training ? { logits, labels, loss } : { logits, labels, loss, dlogits };
   g.op("loss", ce, ceBind, "cross-entropy", { gradScale: { scalar: "gradScale" } });
   g.phases.eval.push(...g.phases.forward);
   g.op("eval", ce, ceBind, "cross-entropy", { gradScale: 1 });
@@ -474,5 +550,6 @@ export function lowerCausalLM(input: LoweringInput): { graph: Graph; wgsl: Map<s
         gradScale: 1, maxNorm: opt.maxGradNorm,
       });
   }
-  return g.finish({ ids, labels, loss, logits, params, grads: params ? "grads" : null, gradSumSq, ...(adapterIndex ? { adapterIndex } : {}) }, params ? ["grads"] : []);
+  // A training run's logits hold their gradient after the loss: the host reads them from evaluation graphs only.
+  return g.finish({ ids, labels, loss, logits, params, grads: params ? "grads" : null, gradSumSq, ...(adapterIndex ? { adapterIndex } : {}) }, params ? ["grads"] : [], training ? [logits] : []);
 }

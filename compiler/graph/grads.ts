@@ -63,6 +63,18 @@ export class GradTracker {
     return buffer !== undefined && this.written.has(buffer);
   }
 
+  /**
+   * The gradient of `activation` is written over its value, which no later
+   * backward op may read: an elementwise backward that reads its input once
+   * per element writes the input's gradient in place and saves a buffer.
+   */
+  overwrite(activation: string, value = activation): string {
+    if (this.buffers.has(activation)) throw new Error(`graph: the gradient of ${activation} already has a buffer`);
+    this.buffers.set(activation, value);
+    this.written.add(value);
+    return value;
+  }
+
   /** The gradient of `activation` is the gradient of `of` (same buffer), before either gets a new contribution. */
   alias(activation: string, of: string): void {
     if (this.buffers.has(activation)) throw new Error(`graph: the gradient of ${activation} already has a buffer`);

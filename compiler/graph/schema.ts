@@ -34,6 +34,7 @@ const buffer = {
     size: count,
     shape: { type: "array", items: count },
     tensor: name,
+    packed: { enum: ["bf16", "f16"] },
     view: { type: "object", additionalProperties: false, required: ["of", "offset"], properties: { of: name, offset: count } },
     init,
     key: name,
@@ -140,6 +141,9 @@ export function graphProblems(value: unknown): string[] {
   for (const b of graph.buffers) {
     if (b.view && !buffers.has(b.view.of)) problems.push(`buffer ${b.name} is a view of ${b.view.of}, which the graph lacks`);
     if (b.role === "activation" && b.slot === undefined) problems.push(`activation ${b.name} has no memory slot`);
+    if (b.packed && (b.role !== "weight" || b.type !== "u32" || b.size !== Math.ceil(b.shape.reduce((a, x) => a * x, 1) / 2))) {
+      problems.push(`packed buffer ${b.name} must be a u32 weight of half its shape's elements`);
+    }
   }
   const generate = graph.io.generate;
   for (const io of [graph.io.adapterIndex, generate?.ids, generate?.positions, generate?.logits]) {

@@ -45,6 +45,12 @@ export interface GraphBuffer {
   shape: number[];
   /** weight: the checkpoint tensor; transposed when the kernel wants the other layout. */
   tensor?: string;
+  /**
+   * weight: kept as the checkpoint's 16-bit floats, two to a u32 (type u32,
+   * size = half the element count, rounded up; shape is the tensor's), for ops
+   * that widen it first.
+   */
+  packed?: "bf16" | "f16";
   /** parameter / gradient / optimizer views: the flat buffer and element offset. */
   view?: { of: string; offset: number };
   init?: InitSpec;

@@ -7,6 +7,7 @@ import type { Graph, GraphBuffer, GraphOp, InitSpec, PhaseName, ScalarRef } from
 import type { GpuRuntime } from "../gpu/index.js";
 import type { CompiledKernel } from "../gpu/pipelines.js";
 import { KernelError } from "../gpu/errors.js";
+import { fromFloat32 } from "../files/safetensors.js";
 import { initialValues } from "./init.js";
 
 interface Binding {
@@ -112,7 +113,8 @@ export class GraphRunner {
       return values;
     };
     for (const b of this.graph.buffers) {
-      if (b.role === "weight") write(b.name, checkSize(b, weight(b.tensor!)));
+      if (b.role === "weight" && b.packed) write(b.name, packHalves(b, weight(b.tensor!)));
+      else if (b.role === "weight") write(b.name, checkSize(b, weight(b.tensor!)));
       else if (b.role === "constant") write(b.name, b.type === "f32" ? Float32Array.from(b.data!) : b.type === "i32" ? Int32Array.from(b.data!) : Uint32Array.from(b.data!));
       else if ((b.role === "parameter" && b.view) || b.role === "frozen") {
         const saved = b.key ? source.saved?.(b.key, b.origin) : undefined;
@@ -255,6 +257,15 @@ export class GraphRunner {
     for (const b of this.owned) b.destroy();
     this.owned.length = 0;
   }
+}
+
+/** A 16-bit checkpoint tensor (read as f32, which holds it exactly) back in its 16 bits, two to a word. */
+function packHalves(buffer: GraphBuffer, values: Float32Array): Uint32Array {
+  const elements = buffer.shape.reduce((a, x) => a * x, 1);
+  if (values.length !== elements) throw new Error(`${buffer.name}: ${values.length} values for ${elements} elements`);
+  const words = new Uint32Array(buffer.size);
+  new Uint8Array(words.buffer).set(fromFloat32(values, buffer.packed === "bf16" ? "BF16" : "F16"));
+  return words;
 }
 
 function checkSize(buffer: GraphBuffer, values: Float32Array): Float32Array {

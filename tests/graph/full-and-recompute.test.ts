@@ -1,6 +1,7 @@
 // Full tuning of chosen linears: gradients of their weights and biases agree
 // with central differences of the float64 reference. Gradient checkpointing
-// (recomputing frozen MLPs in the backward) changes no loss and no gradient.
+// (recomputing frozen MLPs in the backward) changes no loss and no gradient,
+// and neither does keeping 16-bit frozen weights in 16 bits.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Graph } from "../../compiler/graph/types.js";
@@ -12,9 +13,9 @@ import { checkGradients, trainedViews } from "../helpers/gradcheck.js";
 
 const OPTIMIZER = { lr: 1e-3, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 0 };
 
-async function lossAndGradients(kind: "llama" | "qwen2" | "gpt2", adapter: string, recompute: boolean) {
+async function lossAndGradients(kind: "llama" | "qwen2" | "gpt2", adapter: string, recompute: boolean, packedWeights = false) {
   const dir = tinyModel(kind);
-  const fixture = await graphFor(dir, adapter, { batch: 2, seqLen: 8 }, { optimizer: OPTIMIZER, seed: 5, recompute });
+  const fixture = await graphFor(dir, adapter, { batch: 2, seqLen: 8 }, { optimizer: OPTIMIZER, seed: 5, recompute, packedWeights });
   const { graph } = fixture.runner;
   const ids = randomIds(2, 8, fixture.model.tree.config.vocabSize, 11);
   const inputs = inputsOf(ids);
@@ -82,5 +83,34 @@ test("gradient checkpointing recomputes frozen MLPs and changes no loss or gradi
     assert.ok(worst <= 1e-6 * scale, `${key}: gradients differ by ${worst} (scale ${scale})`);
   }
 });
+
+function assertSameRun(a: Awaited<ReturnType<typeof lossAndGradients>>, b: Awaited<ReturnType<typeof lossAndGradients>>, what: string): void {
+  a.loss.forEach((l, i) => assert.ok(Math.abs(l - b.loss[i]!) <= 1e-6 * Math.max(1, Math.abs(l)), `${what}: loss of token ${i}: ${l} vs ${b.loss[i]}`));
+  assert.ok(a.grads.size > 0, `${what}: nothing trains`);
+  for (const [key, g] of a.grads) {
+    const other = b.grads.get(key)!;
+    const scale = Math.max(...g.map(Math.abs));
+    const worst = Math.max(...g.map((v, i) => Math.abs(v - other[i]!)));
+    assert.ok(scale > 0 && worst <= 1e-6 * scale, `${what}: ${key}: gradients differ by ${worst} (scale ${scale})`);
+  }
+}
+
+const packedCases: [string, "qwen2" | "gpt2", string, boolean][] = [
+  ["qwen2 (BF16): LoRA on attention, frozen MLPs packed", "qwen2", 'adapter a: lora { r = 4  alpha = 8  init = random  target "q_proj", "v_proj" }', false],
+  ["qwen2 (BF16): with gradient checkpointing", "qwen2", 'adapter a: lora { r = 4  alpha = 8  init = random  target "q_proj", "v_proj", "layers.1.mlp.up_proj" }', true],
+  ["gpt2 (F16, Conv1D): LoRA on c_attn", "gpt2", 'adapter a: lora { r = 4  alpha = 8  init = random  target "c_attn" }', false],
+];
+
+for (const [name, kind, adapter, recompute] of packedCases) {
+  test(`16-bit frozen weights kept packed change no loss or gradient: ${name}`, async () => {
+    const f32 = await lossAndGradients(kind, adapter, recompute, false);
+    const packed = await lossAndGradients(kind, adapter, recompute, true);
+    const packedBuffers = packed.graph.buffers.filter((b) => b.packed);
+    assert.ok(packedBuffers.length > 0, "no weight is kept packed");
+    assert.ok(packedBuffers.every((b) => !b.tensor!.includes("wte") && !b.tensor!.includes("embed")), "a tied embedding must stay f32");
+    assert.is(f32.graph.buffers.filter((b) => b.packed).length, 0);
+    assertSameRun(f32, packed, name);
+  });
+}
 
 test.run();

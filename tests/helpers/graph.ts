@@ -21,6 +21,7 @@ export async function graphFor(modelDir: string, adapters: string, shape: { batc
   saved?: Map<string, Float32Array>;
   seed?: number;
   recompute?: boolean;
+  packedWeights?: boolean;
 } = {}): Promise<GraphFixture> {
   await testDevice();
   const runtime = await acquireRuntime();
@@ -29,7 +30,7 @@ export async function graphFor(modelDir: string, adapters: string, shape: { batc
   const model = loadModel(modelDir);
   const planned = buildPlan(spec.ir, model.tree);
   if (!planned.plan) throw new Error(planned.diagnostics.map((d) => d.message).join("\n"));
-  const { graph, wgsl } = lowerCausalLM({ tree: model.tree, plan: planned.plan, ...shape, device: runtime.profile, ...(options.optimizer ? { optimizer: options.optimizer } : {}), recompute: options.recompute ?? false });
+  const { graph, wgsl } = lowerCausalLM({ tree: model.tree, plan: planned.plan, ...shape, device: runtime.profile, ...(options.optimizer ? { optimizer: options.optimizer } : {}), recompute: options.recompute ?? false, packedWeights: options.packedWeights ?? false });
   const runner = await GraphRunner.create(runtime, graph, wgsl, {
     weight: (name) => readFloat32(model.checkpoint, name),
     saved: (key) => options.saved?.get(key),

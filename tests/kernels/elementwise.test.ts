@@ -38,6 +38,8 @@ test("GELU (tanh form) forward and backward", async () => {
     assertClose(out.out!, ref.geluForward(f64(a)), TRANSCENDENTAL, `gelu n=${n}`);
     out = await run({ op: "gelu_backward" }, n, { a, dout }, ["out"]);
     assertClose(out.out!, ref.geluBackward(f64(a), f64(dout)), TRANSCENDENTAL, `gelu_backward n=${n}`);
+    out = await run({ op: "gelu_backward_inplace" }, n, { a, dout }, []);
+    assertClose(out.a!, ref.geluBackward(f64(a), f64(dout)), TRANSCENDENTAL, `gelu_backward_inplace n=${n}`);
   }
 });
 
@@ -52,6 +54,9 @@ test("SiLU-gated MLP product forward and backward", async () => {
     const want = ref.swigluBackward(f64(dout), f64(gate), f64(up));
     assertClose(out.dgate!, want.dgate, TRANSCENDENTAL, `swiglu dgate n=${n}`);
     assertClose(out.dup!, want.dup, TRANSCENDENTAL, `swiglu dup n=${n}`);
+    out = await run({ op: "swiglu_backward_inplace" }, n, { dout, gate, up }, []);
+    assertClose(out.gate!, want.dgate, TRANSCENDENTAL, `swiglu in place: dgate n=${n}`);
+    assertClose(out.up!, want.dup, TRANSCENDENTAL, `swiglu in place: dup n=${n}`);
   }
 });
 
