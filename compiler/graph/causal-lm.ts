@@ -247,7 +247,7 @@ export class CausalLMLowering {
       const again = this.g.activation(`${out}.recomputed`, [this.tokens, D]);
       const rstdAgain = this.g.activation(`${out}.recomputed.rstd`, [this.tokens]);
       const meanAgain = mean ? this.g.activation(`${out}.recomputed.mean`, [this.tokens]) : undefined;
-      this.g.op("backward", normForward(shape, this.input.device), { x, w, y: again, rstdOut: rstdAgain, ...(b ? { b } : {}), ...(meanAgain ? { mean: meanAgain } : {}) }, `${path} forward again`);
+      this.g.op("backward", normForward(shape, this.input.device), { x: this.valueInBackward(x), w, y: again, rstdOut: rstdAgain, ...(b ? { b } : {}), ...(meanAgain ? { mean: meanAgain } : {}) }, `${path} forward again`);
       return again;
     });
     this.onBackward(() => {
@@ -483,17 +483,21 @@ export class CausalLMLowering {
     const gpt2 = tree.family === "gpt2";
     // Embeddings (frozen here: nothing below them needs a gradient).
     const embed = this.module(gpt2 ? "transformer.wte" : "model.embed_tokens");
-    let x = g.activation("embed.out", [tokens, c.hiddenSize]);
-    g.op("forward", embeddingForward({ tokens, vocab: embed.inFeatures, D: c.hiddenSize }, device), { ids, table: this.weightOf(embed), out: x }, "embed forward");
-    if (gpt2) {
+    const embedOps = (phase: "forward" | "backward", suffix: string): string => {
+      const label = phase === "forward" ? "" : " again";
+      const out = g.activation(`embed.out${suffix}`, [tokens, c.hiddenSize]);
+      g.op(phase, embeddingForward({ tokens, vocab: embed.inFeatures, D: c.hiddenSize }, device), { ids, table: this.weightOf(embed), out }, `embed forward${label}`);
+      if (!gpt2) return out;
       const wpe = this.module("transformer.wpe");
-      const positions = this.positionIds();
-      const pos = g.activation("embed.positions", [tokens, c.hiddenSize]);
-      g.op("forward", embeddingForward({ tokens, vocab: wpe.inFeatures, D: c.hiddenSize }, device), { ids: positions, table: this.weightOf(wpe), out: pos }, "wpe forward");
-      const sum = g.activation("embed.sum", [tokens, c.hiddenSize]);
-      g.op("forward", elementwise({ op: "add" }, tokens * c.hiddenSize, device), { a: x, b: pos, out: sum }, "embed + positions");
-      x = sum;
-    }
+      const pos = g.activation(`embed.positions${suffix}`, [tokens, c.hiddenSize]);
+      g.op(phase, embeddingForward({ tokens, vocab: wpe.inFeatures, D: c.hiddenSize }, device), { ids: this.positionIds(), table: this.weightOf(wpe), out: pos }, `wpe forward${label}`);
+      const sum = g.activation(`embed.sum${suffix}`, [tokens, c.hiddenSize]);
+      g.op(phase, elementwise({ op: "add" }, tokens * c.hiddenSize, device), { a: out, b: pos, out: sum }, `embed + positions${label}`);
+      return sum;
+    };
+    let x = embedOps("forward", "");
+    // A gather is cheaper to repeat than [tokens, hidden] is to keep until the backward needs it (to recompute the first normed input).
+    this.recompute.set(x, () => embedOps("backward", ".recomputed"));
     if (this.input.backwardToInputs) this.grads.mark(x);
     for (let l = 0; l < c.layers; l++) x = gpt2 ? this.gpt2Block(l, x) : this.llamaBlock(l, x);
     return x;

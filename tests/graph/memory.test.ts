@@ -45,6 +45,9 @@ test("an adapted linear's backward reads its normed input recomputed from the bl
   const q = backward.findIndex((o) => o.label.startsWith("model.layers.0.self_attn.q_proj"));
   assert.ok(again < q, "the recomputation comes after its reader");
   assert.not.ok(backward.some((o) => Object.values(o.bind).includes("model.layers.0.n1")), "the backward reads the forward's normed input");
+  // The first block's input is the embedding gather, repeated rather than kept.
+  assert.ok(backward.findIndex((o) => o.label === "embed forward again") < again);
+  assert.not.ok(backward.some((o) => Object.values(o.bind).includes("embed.out")), "the backward reads the forward's embeddings");
 });
 
 test("evaluation graphs keep their logits for the host: the cross-entropy writes its gradient elsewhere", () => {
