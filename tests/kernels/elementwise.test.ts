@@ -1,5 +1,6 @@
 import { test } from "uvu";
 import { elementwise, type ElementwiseOp } from "../../compiler/codegen/elementwise.js";
+import { scaleAlong } from "../../compiler/codegen/scale.js";
 import * as ref from "../reference/elementwise.js";
 import { assertClose, f64, kernelRuntime, randomF32, runSteps } from "../helpers/kernels.js";
 
@@ -57,6 +58,23 @@ test("SiLU-gated MLP product forward and backward", async () => {
     out = await run({ op: "swiglu_backward_inplace" }, n, { dout, gate, up }, []);
     assertClose(out.gate!, want.dgate, TRANSCENDENTAL, `swiglu in place: dgate n=${n}`);
     assertClose(out.up!, want.dup, TRANSCENDENTAL, `swiglu in place: dup n=${n}`);
+  }
+});
+
+test("a matrix (or the left block of a wider one) scaled along its rows or columns, written or added", async () => {
+  const { profile } = await kernelRuntime();
+  for (const [rows, cols, ld] of [[1, 1, 1], [3, 5, 5], [7, 64, 70], [130, 33, 33]] as const) {
+    for (const along of ["rows", "columns"] as const) {
+      for (const accumulate of [false, true]) {
+        const src = randomF32(rows * ld);
+        const s = randomF32(along === "rows" ? rows : cols, -2, 2);
+        const before = randomF32(rows * cols);
+        const out = await runSteps({ src, s, out: accumulate ? before : { length: rows * cols } },
+          [{ instance: scaleAlong({ rows, cols, ld, along, accumulate }, profile) }]);
+        const want = ref.scaleAlong(f64(src), f64(s), rows, cols, ld, along, accumulate ? f64(before) : undefined);
+        assertClose(out.out!, want, EXACT, `scale ${rows}×${cols} (ld ${ld}) along ${along}${accumulate ? ", accumulated" : ""}`);
+      }
+    }
   }
 });
 

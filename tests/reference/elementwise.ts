@@ -15,3 +15,12 @@ export function swigluBackward(dout: Float64Array, gate: Float64Array, up: Float
     dup: gate.map((g, i) => dout[i]! * silu(g)),
   };
 }
+
+/** out[i, j] (+)= src[i·ld + j]·s[i or j] over rows × cols (a left block of src). */
+export function scaleAlong(src: Float64Array, s: Float64Array, rows: number, cols: number, ld: number, along: "rows" | "columns", into?: Float64Array): Float64Array {
+  const out = into ? Float64Array.from(into) : new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) out[i * cols + j]! += src[i * ld + j]! * s[along === "rows" ? i : j]!;
+  }
+  return out;
+}

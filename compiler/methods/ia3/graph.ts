@@ -15,7 +15,8 @@
 // while it reads it anyway.
 import { gemm } from "../../codegen/gemm.js";
 import type { LinearHook, LinearSite } from "../../graph/linear.js";
-import { ia3Grad, ia3Scale } from "./kernels.js";
+import { scaleAlong } from "../../codegen/scale.js";
+import { ia3Grad } from "./kernels.js";
 import { ia3Vector } from "./vector.js";
 
 const names = (site: LinearSite) => ({
@@ -35,13 +36,13 @@ export const ia3Graph: LinearHook = {
     const linear = gemm({ M: site.tokens, N: site.outFeatures, K: site.inFeatures, transB: site.layout === "out_in", bias: Boolean(site.bias) }, device);
     if (l.feedforward) {
       const xs = g.activation(n.xs, [site.tokens, site.inFeatures]);
-      g.op("forward", ia3Scale({ rows: site.tokens, cols: site.inFeatures }, false), { a: site.x, l: l.param, out: xs }, `${module.path} ia3 scale input`);
+      g.op("forward", scaleAlong({ rows: site.tokens, cols: site.inFeatures, along: "columns" }, device), { src: site.x, s: l.param, out: xs }, `${module.path} ia3 scale input`);
       g.op("forward", linear, { a: xs, b: site.weight, c: site.y, ...bias }, `${module.path} ia3 forward`);
       return;
     }
     const z = g.activation(n.z, [site.tokens, site.outFeatures]);
     g.op("forward", linear, { a: site.x, b: site.weight, c: z, ...bias }, `${module.path} ia3 forward`);
-    g.op("forward", ia3Scale({ rows: site.tokens, cols: site.outFeatures }, false), { a: z, l: l.param, out: site.y }, `${module.path} ia3 scale output`);
+    g.op("forward", scaleAlong({ rows: site.tokens, cols: site.outFeatures, along: "columns" }, device), { src: z, s: l.param, out: site.y }, `${module.path} ia3 scale output`);
   },
 
   backward(site, module, { g, device }, dy, dx) {

@@ -1,7 +1,7 @@
-// IA3's kernels: a learned vector scaling the columns of a row-major matrix
-// (forward, and the gradient flowing back through it), the vector's gradient
-// (a column sum of products, with the scaled gradient fused in), and the
-// in-place rescaling that merges it into a weight and takes it out again.
+// IA3's own kernels: the learned vector's gradient (a column sum of products,
+// with the scaled gradient fused in), and the in-place rescaling that merges
+// it into a weight and takes it out again. The forward's scaling is the shared
+// codegen/scale.
 import { ceilDiv, renderKernel, wgslF32, type BindingDecl } from "../../codegen/render.js";
 import type { KernelInstance } from "../../codegen/types.js";
 
@@ -14,26 +14,6 @@ export interface Matrix {
   cols: number;
 }
 
-/** Tensors: a [rows, cols], l [cols] → out [rows, cols] = a·diag(l) (added into out when accumulating). */
-export function ia3Scale(shape: Matrix, accumulate: boolean): KernelInstance {
-  const gy = Math.min(shape.rows, 65535);
-  const spec = { ...shape, accumulate };
-  const kernel = renderKernel({
-    family: "ia3",
-    template: `${TEMPLATES}ia3_scale.wgsl.hbs`,
-    variant: accumulate ? "scale_accumulate" : "scale",
-    reason: "one invocation per element",
-    spec,
-    view: { ...spec, WG, gy },
-    workgroupSize: [WG, 1, 1],
-    bindings: [
-      { name: "a", access: "read", type: "f32" },
-      { name: "l", access: "read", type: "f32" },
-      { name: "out", access: "read_write", type: "f32" },
-    ],
-  });
-  return { kernel, dispatch: [ceilDiv(shape.cols, WG), gy, ceilDiv(shape.rows, gy)] };
-}
 
 /**
  * Tensors: g, v [rows, cols] → grad_l [cols] += Σ_rows g⊙v; with `out`, also

@@ -24,7 +24,8 @@ import { UserError } from "../../errors.js";
 import { plainLinearBackward, plainLinearForward, type LinearHook, type LinearSite } from "../../graph/linear.js";
 import type { PlanModule } from "../../resolve/plan-types.js";
 import { computeFactors, declareTensors, factorBuffers, layoutOf } from "./factors.js";
-import { lokrMask, lokrScaleColumns } from "./kernels.js";
+import { scaleAlong } from "../../codegen/scale.js";
+import { lokrMask } from "./kernels.js";
 
 // Batched GEMMs run one token per dispatch z, which WebGPU caps at 65535.
 const MAX_TOKENS = 65535;
@@ -93,7 +94,7 @@ export const lokrGraph: LinearHook = {
     const mask = lokrMask({ outFeatures: site.outFeatures, rankP: rankP(module), moduleP: moduleP(module), rescale: module.hyperparameters.rank_dropout_scale === true, salt: lokrSalt(module.path) }, device);
     g.op("forward", mask, { mask: n.mask }, `${module.path} lokr dropout mask`, { seed: { scalar: "dropoutSeed" }, training: { scalar: "training" } });
     g.op("forward", perToken(false), { a: f.w1, b: n.p, c: n.delta }, `${module.path} lokr Δy = s·w1·P`);
-    g.op("forward", lokrScaleColumns(T, site.outFeatures, true, device), { x: n.delta, mask: n.mask, out: site.y }, `${module.path} lokr y += mask·Δy`);
+    g.op("forward", scaleAlong({ rows: T, cols: site.outFeatures, along: "columns", accumulate: true }, device), { src: n.delta, s: n.mask, out: site.y }, `${module.path} lokr y += mask·Δy`);
   },
 
   backward(site, module, ctx, dy, dx) {
@@ -109,7 +110,7 @@ export const lokrGraph: LinearHook = {
     let d = dy;
     if (dropped(module)) {
       d = g.activation(n.dyMasked, [T, out]);
-      g.op("backward", lokrScaleColumns(T, out, false, device), { x: dy, mask: n.mask, out: d }, `${module.path} lokr mask·dY`);
+      g.op("backward", scaleAlong({ rows: T, cols: out, along: "columns" }, device), { src: dy, s: n.mask, out: d }, `${module.path} lokr mask·dY`);
     }
 
     // Z_t = s·w1ᵀ·D_t (inM, outK).

@@ -1,5 +1,6 @@
-// LoKr's own kernels: the per-output dropout mask, applying it, and adding
-// kron(w1, w2) into a weight (merge). Everything else is composed from GEMMs.
+// LoKr's own kernels: the per-output dropout mask, and adding kron(w1, w2)
+// into a weight (merge). Everything else is composed from GEMMs and the shared
+// codegen/scale (which applies the mask).
 import { ceilDiv, renderKernel, wgslF32 } from "../../codegen/render.js";
 import type { DeviceProfile, KernelInstance } from "../../codegen/types.js";
 import type { LokrLayout } from "./layout.js";
@@ -40,26 +41,6 @@ export function lokrMask(shape: MaskShape, _device: DeviceProfile): KernelInstan
   return { kernel, dispatch: [1, 1, 1] };
 }
 
-/** Tensors: x, mask → out [tokens, out]: out = mask ⊙ x per row, or out += that. */
-export function lokrScaleColumns(tokens: number, outFeatures: number, accumulate: boolean, _device: DeviceProfile): KernelInstance {
-  const gy = Math.min(tokens, 65535);
-  const spec = { tokens, outFeatures, accumulate };
-  const kernel = renderKernel({
-    family: "lokr",
-    template: `${TEMPLATES}lokr_scale_columns.wgsl.hbs`,
-    variant: accumulate ? "scale_columns_accumulate" : "scale_columns",
-    reason: "one invocation per element",
-    spec,
-    view: { ...spec, WG, gy },
-    workgroupSize: [WG, 1, 1],
-    bindings: [
-      { name: "x", access: "read", type: "f32" },
-      { name: "mask", access: "read", type: "f32" },
-      { name: "out", access: "read_write", type: "f32" },
-    ],
-  });
-  return { kernel, dispatch: [ceilDiv(outFeatures, WG), gy, ceilDiv(tokens, gy)] };
-}
 
 /** Tensors: w1, w2 → W (in place, (out, in)): W += alpha·kron(w1, w2). */
 export function lokrKronAdd(l: LokrLayout, alpha: number, _device: DeviceProfile): KernelInstance {

@@ -16,7 +16,8 @@ import { dropout } from "../../codegen/dropout.js";
 import { gemm } from "../../codegen/gemm.js";
 import type { LinearHook } from "../../graph/linear.js";
 import type { PlanModule } from "../../resolve/plan-types.js";
-import { veraColumnDot, veraScale } from "./kernels.js";
+import { scaleAlong } from "../../codegen/scale.js";
+import { veraColumnDot } from "./kernels.js";
 import { lambdas, projections, sliceOfA } from "./tensors-graph.js";
 
 const p = (module: PlanModule) => (module.hyperparameters.dropout as number | undefined) ?? 0;
@@ -53,11 +54,11 @@ export const veraGraph: LinearHook = {
     g.activation(n.h, [T, r]);
     g.op("forward", gemm({ M: T, N: r, K: inF, transB: true }, device), { a: xa, b: sliceOfA(g, P, inF, device), c: n.h }, `${module.path} vera h`);
     g.activation(n.bd, [out, r]);
-    g.op("forward", veraScale({ rows: out, cols: r, ld: r, perRow: false }, device), { src: P.B, s: l.d.param, out: n.bd }, `${module.path} vera B·λ_d`);
+    g.op("forward", scaleAlong({ rows: out, cols: r, ld: r, along: "columns" }, device), { src: P.B, s: l.d.param, out: n.bd }, `${module.path} vera B·λ_d`);
     g.activation(n.w, [T, out]);
     g.op("forward", gemm({ M: T, N: out, K: r, transB: true }, device), { a: n.h, b: n.bd, c: n.w }, `${module.path} vera w`);
     // y = λ_b ⊙ w, then the base layer added on top (with its bias).
-    g.op("forward", veraScale({ rows: T, cols: out, ld: out, perRow: false }, device), { src: n.w, s: l.b.param, out: site.y }, `${module.path} vera λ_b·w`);
+    g.op("forward", scaleAlong({ rows: T, cols: out, ld: out, along: "columns" }, device), { src: n.w, s: l.b.param, out: site.y }, `${module.path} vera λ_b·w`);
     const base: Record<string, string> = { a: site.x, b: site.weight, c: site.y };
     if (site.bias) base.bias = site.bias;
     g.op("forward", gemm({ M: T, N: out, K: inF, transB: site.layout === "out_in", bias: Boolean(site.bias), accumulate: true }, device), base, `${module.path} vera base`);
@@ -71,13 +72,13 @@ export const veraGraph: LinearHook = {
     const r = P.r;
     g.plan("backward", veraColumnDot(T, out, device), { a: dy, b: n.w, grad: l.b.grad }, `${module.path} vera dλ_b`);
     g.activation(n.bb, [out, r]);
-    g.op("backward", veraScale({ rows: out, cols: r, ld: r, perRow: true }, device), { src: P.B, s: l.b.param, out: n.bb }, `${module.path} vera λ_b·B`);
+    g.op("backward", scaleAlong({ rows: out, cols: r, ld: r, along: "rows" }, device), { src: P.B, s: l.b.param, out: n.bb }, `${module.path} vera λ_b·B`);
     g.activation(n.dv, [T, r]);
     g.op("backward", gemm({ M: T, N: r, K: out }, device), { a: dy, b: n.bb, c: n.dv }, `${module.path} vera dv`);
     g.plan("backward", veraColumnDot(T, r, device), { a: n.dv, b: n.h, grad: l.d.grad }, `${module.path} vera dλ_d`);
     if (!dx) return;
     g.activation(n.ad, [r, inF]);
-    g.op("backward", veraScale({ rows: r, cols: inF, ld: P.maxIn, perRow: true }, device), { src: P.A, s: l.d.param, out: n.ad }, `${module.path} vera λ_d·A`);
+    g.op("backward", scaleAlong({ rows: r, cols: inF, ld: P.maxIn, along: "rows" }, device), { src: P.A, s: l.d.param, out: n.ad }, `${module.path} vera λ_d·A`);
     const transB = site.layout === "in_out";
     if (p(module) === 0) {
       // dx = dy·W + dv·(λ_d ⊙ A[:, :in]) in one GEMM: the low-rank term continues its accumulators.

@@ -1,44 +1,14 @@
-// VeRA's two small kernels; everything else it runs is the shared GEMM.
-//   veraScale:     a block of a matrix times a vector along rows or columns
-//                  (the slices of the shared projections scaled by λ, and λ_b ⊙ (h·Bᵀ))
+// VeRA's own kernel; everything else it runs is shared (GEMM, and
+// codegen/scale for the projections' slices scaled by λ and λ_b ⊙ (h·Bᵀ)).
 //   veraColumnDot: Σ over tokens of a product of two [tokens, n] matrices,
 //                  added into a gradient (dλ_b, dλ_d)
 import { ceilDiv, renderKernel } from "../../codegen/render.js";
-import type { DeviceProfile, KernelInstance, KernelPlan } from "../../codegen/types.js";
+import type { DeviceProfile, KernelPlan } from "../../codegen/types.js";
 
 // Templates live beside this file; the renderer resolves them from compiler/codegen/templates/.
 const TEMPLATES = "../../methods/vera/templates/";
 const WG = 64;
 
-export interface ScaleShape {
-  rows: number;
-  cols: number;
-  /** Row stride of the source (≥ cols: a left block of a wider matrix). */
-  ld: number;
-  /** Scale row i by s[i] (else column j by s[j]). */
-  perRow: boolean;
-}
-
-/** Tensors: src, s → out [rows, cols] = src[:, :cols] scaled by s along rows or columns. */
-export function veraScale(shape: ScaleShape, _device: DeviceProfile): KernelInstance {
-  if (shape.ld < shape.cols) throw new Error(`vera scale: row stride ${shape.ld} < ${shape.cols} columns`);
-  const gy = Math.min(shape.rows, 65535);
-  const kernel = renderKernel({
-    family: "vera",
-    template: `${TEMPLATES}vera_scale.wgsl.hbs`,
-    variant: shape.perRow ? "scale_rows" : "scale_columns",
-    reason: "one invocation per element",
-    spec: { ...shape },
-    view: { ...shape, WG, gy },
-    workgroupSize: [WG, 1, 1],
-    bindings: [
-      { name: "src", access: "read", type: "f32" },
-      { name: "s", access: "read", type: "f32" },
-      { name: "out", access: "read_write", type: "f32" },
-    ],
-  });
-  return { kernel, dispatch: [ceilDiv(shape.cols, WG), gy, ceilDiv(shape.rows, gy)] };
-}
 
 /**
  * Tensors: a, b [rows, cols] → grad [cols] += Σ_rows a ⊙ b. Scratch: partial.

@@ -5,7 +5,7 @@
 import { gemm } from "../../codegen/gemm.js";
 import type { MergeContext, MergeHook, MergeSite } from "../../graph/merge.js";
 import type { PlanModule } from "../../resolve/plan-types.js";
-import { veraScale } from "./kernels.js";
+import { scaleAlong } from "../../codegen/scale.js";
 import { lambdas, projections } from "./tensors-graph.js";
 
 function addDelta(phase: "merge" | "unmerge", site: MergeSite, module: PlanModule, { g, device, adapter }: MergeContext, alpha: number): void {
@@ -15,8 +15,8 @@ function addDelta(phase: "merge" | "unmerge", site: MergeSite, module: PlanModul
   // The λ-scaled slices, remade by each phase (a few thousand values) so unmerge needs nothing kept from merge.
   const bb = g.activation(`vera_merge_B:${module.path}`, [out, P.r]);
   const ad = g.activation(`vera_merge_A:${module.path}`, [P.r, inF]);
-  g.op(phase, veraScale({ rows: out, cols: P.r, ld: P.r, perRow: true }, device), { src: P.B, s: l.b.param, out: bb }, `${module.path} vera λ_b·B ${phase}`);
-  g.op(phase, veraScale({ rows: P.r, cols: inF, ld: P.maxIn, perRow: true }, device), { src: P.A, s: l.d.param, out: ad }, `${module.path} vera λ_d·A ${phase}`);
+  g.op(phase, scaleAlong({ rows: out, cols: P.r, ld: P.r, along: "rows" }, device), { src: P.B, s: l.b.param, out: bb }, `${module.path} vera λ_b·B ${phase}`);
+  g.op(phase, scaleAlong({ rows: P.r, cols: inF, ld: P.maxIn, along: "rows" }, device), { src: P.A, s: l.d.param, out: ad }, `${module.path} vera λ_d·A ${phase}`);
   // (out, in) += Bb·Ad; Conv1D's (in, out) += Adᵀ·Bbᵀ.
   const step = site.layout === "out_in"
     ? { instance: gemm({ M: out, N: inF, K: P.r, alpha, accumulate: true }, device), bind: { a: bb, b: ad, c: site.weight } }
