@@ -9,7 +9,6 @@
 //   H1 = s·d⊙G⊙P2, H2 = s·d⊙G⊙P1;  dA1 = H1·B1ᵀ, dB1 = A1ᵀ·H1, dA2 = H2·B2ᵀ, dB2 = A2ᵀ·H2
 //   dX = dY·(W + ΔW)
 // and through the Khatri-Rao factors on the low-rank path (kernels.ts).
-import { createHash } from "node:crypto";
 import { gemm } from "../../codegen/gemm.js";
 import { loraLinearBackward, loraLinearForward } from "../../codegen/lora.js";
 import type { DeviceProfile } from "../../codegen/types.js";
@@ -19,7 +18,8 @@ import type { LinearHook, LinearSite } from "../../graph/linear.js";
 import type { InitSpec } from "../../graph/types.js";
 import type { PlanModule } from "../../resolve/plan-types.js";
 import { describeCost, lohaCost } from "./cost.js";
-import { lohaElementwise, lohaRowScale, type LohaDims } from "./kernels.js";
+import { dropoutSalt, lycorisDropoutMask } from "../lycoris/dropout.js";
+import { lohaElementwise, type LohaDims } from "./kernels.js";
 
 export interface LohaFactors {
   A1: TrainedTensor;
@@ -58,10 +58,6 @@ export function requireLinear(layout: LinearSite["layout"], module: PlanModule):
   if (layout !== "out_in") {
     throw new UserError(`${module.path}: LoHa adapts Linear layers only; GPT-2's Conv1D is not supported (PEFT refuses it too)`);
   }
-}
-
-function salt(text: string): number {
-  return createHash("sha256").update(text).digest().readUInt32LE(0);
 }
 
 const dropoutOf = (module: PlanModule) => ({
@@ -116,8 +112,9 @@ export const lohaGraph: LinearHook = {
     if (rowScale) {
       const p = dropoutOf(module);
       g.activation(n.d, [site.outFeatures]);
-      g.op("forward", lohaRowScale({ rows: site.outFeatures, moduleDropout: p.module, rankDropout: p.rank, moduleSalt: salt(`${module.path}#module_dropout`), rankSalt: salt(`${module.path}#rank_dropout`) }),
-        { d: n.d }, `${module.path} loha dropout factors`, { seed: { scalar: "dropoutSeed" }, training: { scalar: "training" } });
+      // PEFT's LoHa always divides by the kept fraction.
+      g.op("forward", lycorisDropoutMask({ outFeatures: site.outFeatures, rankP: p.rank, moduleP: p.module, rescale: true, salt: dropoutSalt("loha", module.path) }, device),
+        { mask: n.d }, `${module.path} loha dropout factors`, { seed: { scalar: "dropoutSeed" }, training: { scalar: "training" } });
     }
     const d: Record<string, string> = rowScale ? { d: n.d } : {};
     if (cost.path === "materialised") {

@@ -1,5 +1,6 @@
 // LoHa's own kernels: the small elementwise and Khatri-Rao steps between the
-// GEMMs (which come from codegen/gemm.ts), and the per-row dropout factors.
+// GEMMs (which come from codegen/gemm.ts); the per-row dropout factors come
+// from methods/lycoris.
 // Notation: A1 = hada_w1_a (out, r), B1 = hada_w1_b (r, in), A2 = hada_w2_a,
 // B2 = hada_w2_b; P1 = A1·B1, P2 = A2·B2 (out, in); R = r².
 //   Khatri-Rao factors: Akr[o, j·r+k] = d[o]·A1[o,j]·A2[o,k]   (out, R)
@@ -151,36 +152,3 @@ export function lohaElementwise(op: LohaElementwise, dims: LohaDims, reason: str
   return { kernel, dispatch: [gx, ceilDiv(groups, gx), 1] };
 }
 
-export interface RowScaleShape {
-  rows: number;
-  moduleDropout: number;
-  rankDropout: number;
-  /** Tell apart the draws of different modules in one step; passed as params so that modules share the kernel. */
-  moduleSalt: number;
-  rankSalt: number;
-}
-
-/** → d [rows]. Params: seed (u32, per micro-batch), training (u32), and the two salts (fixed). One workgroup. */
-export function lohaRowScale(shape: RowScaleShape): KernelInstance {
-  const spec = { rows: shape.rows, moduleDropout: shape.moduleDropout, rankDropout: shape.rankDropout };
-  const kernel = renderKernel({
-    family: "loha",
-    template: `${TEMPLATES}loha_row_scale.wgsl.hbs`,
-    variant: "row_scale",
-    reason: "one workgroup: counts the kept rows for PEFT's 1/mean(keep) scaling, then writes every row's factor",
-    spec,
-    view: { ...spec, WG, moduleP: wgslF32(shape.moduleDropout), rankP: wgslF32(shape.rankDropout) },
-    workgroupSize: [WG, 1, 1],
-    bindings: [
-      { name: "d", access: "read_write", type: "f32" },
-      { name: "params", access: "uniform" },
-    ],
-    params: [
-      { name: "seed", type: "u32" },
-      { name: "training", type: "u32" },
-      { name: "moduleSalt", type: "u32" },
-      { name: "rankSalt", type: "u32" },
-    ],
-  });
-  return { kernel, dispatch: [1, 1, 1], params: { moduleSalt: shape.moduleSalt >>> 0, rankSalt: shape.rankSalt >>> 0 } };
-}

@@ -18,14 +18,13 @@
 // Dropout, as PEFT: rank_dropout zeroes whole rows of ΔW (outputs) for a step,
 // module_dropout skips the whole update for a step; both are one factor per
 // output, drawn from the step's seed (see templates/lokr_mask.wgsl.hbs).
-import { createHash } from "node:crypto";
 import { gemm, type GemmTiling } from "../../codegen/gemm.js";
 import { UserError } from "../../errors.js";
 import { plainLinearBackward, plainLinearForward, type LinearHook, type LinearSite } from "../../graph/linear.js";
 import type { PlanModule } from "../../resolve/plan-types.js";
 import { computeFactors, declareTensors, factorBuffers, layoutOf } from "./factors.js";
 import { scaleAlong } from "../../codegen/scale.js";
-import { lokrMask } from "./kernels.js";
+import { dropoutSalt, lycorisDropoutMask } from "../lycoris/dropout.js";
 
 // Batched GEMMs run one token per dispatch z, which WebGPU caps at 65535.
 const MAX_TOKENS = 65535;
@@ -46,7 +45,7 @@ const dropped = (m: PlanModule) => rankP(m) > 0 || moduleP(m) > 0;
 
 /** Tells apart the masks of different modules in a step. */
 export function lokrSalt(path: string): number {
-  return createHash("sha256").update(`lokr:${path}`).digest().readUInt32LE(0);
+  return dropoutSalt("lokr", path);
 }
 
 const names = (m: PlanModule) => ({
@@ -91,7 +90,7 @@ export const lokrGraph: LinearHook = {
     }
     g.activation(n.mask, [site.outFeatures]);
     g.activation(n.delta, [T, site.outFeatures]);
-    const mask = lokrMask({ outFeatures: site.outFeatures, rankP: rankP(module), moduleP: moduleP(module), rescale: module.hyperparameters.rank_dropout_scale === true, salt: lokrSalt(module.path) }, device);
+    const mask = lycorisDropoutMask({ outFeatures: site.outFeatures, rankP: rankP(module), moduleP: moduleP(module), rescale: module.hyperparameters.rank_dropout_scale === true, salt: lokrSalt(module.path) }, device);
     g.op("forward", mask, { mask: n.mask }, `${module.path} lokr dropout mask`, { seed: { scalar: "dropoutSeed" }, training: { scalar: "training" } });
     g.op("forward", perToken(false), { a: f.w1, b: n.p, c: n.delta }, `${module.path} lokr Δy = s·w1·P`);
     g.op("forward", scaleAlong({ rows: T, cols: site.outFeatures, along: "columns", accumulate: true }, device), { src: n.delta, s: n.mask, out: site.y }, `${module.path} lokr y += mask·Δy`);
