@@ -9,14 +9,11 @@ import * as assert from "uvu/assert";
 import { SafetensorsFile } from "../../../runtime/files/safetensors.js";
 import { writeTinyModel } from "../../fixtures/models.js";
 import { colourPairs, writeExampleData, writeJsonl } from "../../fixtures/data.js";
-import { peftc } from "../../helpers/cli.js";
+import { assertReloadedLoss, evalLoss, trainJson } from "../../helpers/cli.js";
 import { scratchDir, tinyModel } from "../../helpers/fixtures.js";
 import { repoRoot } from "../../helpers/paths.js";
 
 const dir = scratchDir("ia3-train");
-
-const evalLoss = (model: string, data: string, adapter?: string) =>
-  JSON.parse(peftc(["eval", "--model", model, ...(adapter ? ["--adapter", adapter] : []), "--data", data, "--json"]).stdout).loss as number;
 
 test("the example spec trains IA3 on Llama: eval loss under half the base's; PEFT's files; the saved adapter evaluates the same", () => {
   // The example's own layout: specs/examples/ia3.peft beside ../../models.
@@ -31,9 +28,7 @@ test("the example spec trains IA3 on Llama: eval loss under half the base's; PEF
   const base = evalLoss(model, evalData);
   const out = join(dir, "llama");
   // Fewer steps than the example asks for, to keep the test short.
-  const result = peftc(["train", spec, "--steps", "40", "--out", out, "--json"]);
-  assert.is(result.status, 0, result.stderr);
-  const summary = JSON.parse(result.stdout);
+  const summary = trainJson([spec, "--steps", "40", "--out", out]);
   assert.is(summary.steps, 40);
   assert.ok(summary.eval_loss <= base / 2, `eval loss ${summary.eval_loss} vs base ${base}`);
   const adapter = join(out, "adapter");
@@ -44,8 +39,7 @@ test("the example spec trains IA3 on Llama: eval loss under half the base's; PEF
   assert.equal(weights.tensors.get("base_model.model.model.layers.0.mlp.down_proj.ia3_l")!.shape, [1, 176]);
   assert.equal(weights.tensors.get("base_model.model.model.layers.3.self_attn.k_proj.ia3_l")!.shape, [32, 1]);
   assert.is(weights.tensors.size, 12);
-  const again = evalLoss(model, evalData, adapter);
-  assert.ok(Math.abs(again - summary.eval_loss) < 1e-6 * Math.max(1, summary.eval_loss), `${again} vs ${summary.eval_loss}`);
+  assertReloadedLoss(model, evalData, adapter, summary.eval_loss);
 });
 
 test("IA3 trains GPT-2's Conv1D layers (output-scaled c_attn, input-scaled mlp.c_proj): eval loss under half the base's", () => {
@@ -63,14 +57,11 @@ train chat {
 }
 `);
   const out = join(dir, "gpt2");
-  const result = peftc(["train", spec, "--out", out, "--json"]);
-  assert.is(result.status, 0, result.stderr);
-  const summary = JSON.parse(result.stdout);
+  const summary = trainJson([spec, "--out", out]);
   assert.ok(summary.eval_loss <= base / 2, `eval loss ${summary.eval_loss} vs base ${base}`);
   const config = JSON.parse(readFileSync(join(out, "adapter", "adapter_config.json"), "utf8"));
   assert.is(config.fan_in_fan_out, true);
-  const again = evalLoss(model, join(dir, "eval.jsonl"), join(out, "adapter"));
-  assert.ok(Math.abs(again - summary.eval_loss) < 1e-6 * Math.max(1, summary.eval_loss), `${again} vs ${summary.eval_loss}`);
+  assertReloadedLoss(model, join(dir, "eval.jsonl"), join(out, "adapter"), summary.eval_loss);
 });
 
 test.run();

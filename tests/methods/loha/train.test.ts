@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { SafetensorsFile } from "../../../runtime/files/safetensors.js";
-import { peftc } from "../../helpers/cli.js";
+import { assertReloadedLoss, evalLoss, peftc, trainJson } from "../../helpers/cli.js";
 import { scratchDir, tinyModel } from "../../helpers/fixtures.js";
 import { colourPairs, writeJsonl } from "../../fixtures/data.js";
 
@@ -16,7 +16,7 @@ writeJsonl(join(dir, "train.jsonl"), colourPairs(128, 31));
 writeJsonl(join(dir, "eval.jsonl"), colourPairs(24, 32));
 
 test("training LoHa makes the eval loss fall by more than half; the saved adapter is PEFT's and evaluates the same", () => {
-  const base = JSON.parse(peftc(["eval", "--model", model, "--data", join(dir, "eval.jsonl"), "--json"]).stdout).loss as number;
+  const base = evalLoss(model, join(dir, "eval.jsonl"));
   const spec = join(dir, "loha.peft");
   writeFileSync(spec, `peft 1
 model llama { path = "${model}" }
@@ -29,12 +29,9 @@ train style {
 }
 `);
   const out = join(dir, "run");
-  const result = peftc(["train", spec, "--out", out, "--json"]);
-  assert.is(result.status, 0, result.stderr);
-  const summary = JSON.parse(result.stdout);
+  const summary = trainJson([spec, "--out", out]);
   assert.ok(summary.eval_loss < base / 2, `eval loss ${summary.eval_loss} vs base ${base}`);
-  const again = JSON.parse(peftc(["eval", "--model", model, "--adapter", join(out, "adapter"), "--data", join(dir, "eval.jsonl"), "--json"]).stdout);
-  assert.ok(Math.abs(again.loss - summary.eval_loss) < 1e-6 * Math.max(1, summary.eval_loss), `${again.loss} vs ${summary.eval_loss}`);
+  assertReloadedLoss(model, join(dir, "eval.jsonl"), join(out, "adapter"), summary.eval_loss);
   const config = JSON.parse(readFileSync(join(out, "adapter", "adapter_config.json"), "utf8"));
   assert.is(config.peft_type, "LOHA");
   assert.is(config.r, 4);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { SafetensorsFile } from "../../../runtime/files/safetensors.js";
-import { peftc } from "../../helpers/cli.js";
+import { assertReloadedLoss, evalLoss, trainJson } from "../../helpers/cli.js";
 import { scratchDir, tinyModel } from "../../helpers/fixtures.js";
 import { colourPairs, writeJsonl } from "../../fixtures/data.js";
 
@@ -21,16 +21,14 @@ function spec(name: string, adapter: string, train: string): string {
   return path;
 }
 
-const base = () => JSON.parse(peftc(["eval", "--model", model, "--data", join(dir, "eval.jsonl"), "--json"]).stdout).loss as number;
+const base = () => evalLoss(model, join(dir, "eval.jsonl"));
 
 test("training LoKr (with rank and module dropout) makes the eval loss fall by more than half", () => {
   const before = base();
   const out = join(dir, "run");
   const path = spec("task", 'r = 4  alpha = 8  rank_dropout = 0.1  module_dropout = 0.05  target "q_proj", "k_proj", "v_proj", "o_proj", "down_proj"',
     "seq_len = 32  batch = 8  steps = 20  seed = 1  log_every = 10  optimizer = adamw { lr = 1e-2 }  schedule = cosine { warmup = 2 }");
-  const result = peftc(["train", path, "--out", out, "--json"]);
-  assert.is(result.status, 0, result.stderr);
-  const summary = JSON.parse(result.stdout);
+  const summary = trainJson([path, "--out", out]);
   assert.ok(summary.eval_loss <= before / 2, `eval loss ${summary.eval_loss} vs base ${before}`);
   // PEFT's layout: LOKR config, ParameterDict keys without ".weight".
   const config = JSON.parse(readFileSync(join(out, "adapter", "adapter_config.json"), "utf8"));
@@ -41,8 +39,7 @@ test("training LoKr (with rank and module dropout) makes the eval loss fall by m
   assert.equal(weights.tensors.get("base_model.model.model.layers.0.self_attn.q_proj.lokr_w1")?.shape, [8, 8]);
   assert.equal(weights.tensors.get("base_model.model.model.layers.0.mlp.down_proj.lokr_w2_b")?.shape, [4, 16]);
   // Loaded back (evaluation: no dropout), the adapter gives the eval loss training reported.
-  const again = JSON.parse(peftc(["eval", "--model", model, "--adapter", join(out, "adapter"), "--data", join(dir, "eval.jsonl"), "--json"]).stdout);
-  assert.ok(Math.abs(again.loss - summary.eval_loss) < 1e-6 * Math.max(1, summary.eval_loss), `${again.loss} vs ${summary.eval_loss}`);
+  assertReloadedLoss(model, join(dir, "eval.jsonl"), join(out, "adapter"), summary.eval_loss);
 });
 
 test.run();

@@ -10,7 +10,7 @@ import * as assert from "uvu/assert";
 import { kaimingBound } from "../../../compiler/methods/vera/tensors-graph.js";
 import { torchUniformFloat32 } from "../../../runtime/executor/torch-random.js";
 import { SafetensorsFile, readTensorBytes, toFloat32 } from "../../../runtime/files/safetensors.js";
-import { peftc } from "../../helpers/cli.js";
+import { assertReloadedLoss, evalLoss, trainJson } from "../../helpers/cli.js";
 import { scratchDir, tinyModel } from "../../helpers/fixtures.js";
 import { colourPairs, writeJsonl } from "../../fixtures/data.js";
 
@@ -26,23 +26,14 @@ function spec(name: string, adapter: string, steps: number): string {
   return path;
 }
 
-function evalLoss(adapter?: string): number {
-  const result = peftc(["eval", "--model", model, ...(adapter ? ["--adapter", adapter] : []), "--data", join(dir, "eval.jsonl"), "--json"]);
-  assert.is(result.status, 0, result.stderr);
-  return JSON.parse(result.stdout).loss as number;
-}
-
 let baseLoss: number | undefined;
-const base = () => (baseLoss ??= evalLoss());
+const base = () => (baseLoss ??= evalLoss(model, join(dir, "eval.jsonl")));
 
 test("training VeRA makes the eval loss fall by more than half; the saved adapter loads to the same loss", () => {
   const out = join(dir, "run");
-  const result = peftc(["train", spec("task", `r = 64  projection_prng_key = 11  dropout = 0.05  ${TARGETS}`, 30), "--out", out, "--json"]);
-  assert.is(result.status, 0, result.stderr);
-  const summary = JSON.parse(result.stdout);
+  const summary = trainJson([spec("task", `r = 64  projection_prng_key = 11  dropout = 0.05  ${TARGETS}`, 30), "--out", out]);
   assert.ok(summary.eval_loss < base() / 2, `eval loss ${summary.eval_loss} vs base ${base()}`);
-  const again = evalLoss(join(out, "adapter"));
-  assert.ok(Math.abs(again - summary.eval_loss) < 1e-6 * Math.max(1, summary.eval_loss), `${again} vs ${summary.eval_loss}`);
+  assertReloadedLoss(model, join(dir, "eval.jsonl"), join(out, "adapter"), summary.eval_loss);
   const config = JSON.parse(readFileSync(join(out, "adapter", "adapter_config.json"), "utf8"));
   assert.is(config.peft_type, "VERA");
   assert.is(config.projection_prng_key, 11);
@@ -62,17 +53,14 @@ test("training VeRA makes the eval loss fall by more than half; the saved adapte
 
 test("with save_projection = false only the λ vectors are saved, and loading regenerates the projections", () => {
   const out = join(dir, "run-noproj");
-  const result = peftc(["train", spec("noproj", `r = 16  save_projection = false  ${TARGETS}`, 3), "--out", out, "--json"]);
-  assert.is(result.status, 0, result.stderr);
-  const summary = JSON.parse(result.stdout);
+  const summary = trainJson([spec("noproj", `r = 16  save_projection = false  ${TARGETS}`, 3), "--out", out]);
   // The adapter moved the loss, so projections regenerated wrongly would show.
   assert.ok(Math.abs(summary.eval_loss - base()) > 1e-2, `eval loss ${summary.eval_loss} vs base ${base()}`);
   const weights = SafetensorsFile.open(join(out, "adapter", "adapter_model.safetensors"));
   assert.is(weights.tensors.size, 4 * 7 * 2);
   assert.ok(![...weights.tensors.keys()].some((k) => k.includes("vera_A") || k.includes("vera_B")));
   assert.is(JSON.parse(readFileSync(join(out, "adapter", "adapter_config.json"), "utf8")).save_projection, false);
-  const again = evalLoss(join(out, "adapter"));
-  assert.ok(Math.abs(again - summary.eval_loss) < 1e-6 * Math.max(1, summary.eval_loss), `${again} vs ${summary.eval_loss}`);
+  assertReloadedLoss(model, join(dir, "eval.jsonl"), join(out, "adapter"), summary.eval_loss);
 });
 
 test.run();
