@@ -13,7 +13,7 @@ import { readFloat32 } from "../../runtime/files/checkpoint.js";
 import { evaluateRows, type RowLoss } from "../../runtime/generate/mixed-eval.js";
 import { acquireRuntime } from "../../runtime/gpu/index.js";
 import type { Io } from "../io.js";
-import { adapterIndex, graphAdapters, loadNamedAdapters, NO_ADAPTER } from "./adapters.js";
+import { adapterIndex, basePlan, graphAdapters, loadNamedAdapters, NO_ADAPTER } from "./adapters.js";
 import { readData } from "./data.js";
 
 export interface EvalOptions {
@@ -26,6 +26,8 @@ export interface EvalOptions {
   json?: boolean;
   batch?: number;
   seqLen?: number;
+  /** Fold the loaded adapters into the base weights first (PEFT's merge_adapter) and evaluate the merged model. */
+  merge?: boolean;
 }
 
 interface Run {
@@ -56,13 +58,22 @@ export async function evalCommand(io: Io, options: EvalOptions): Promise<number>
       io.err(`note: ${options.adapter![0]} holds ${adapters.length} adapters; evaluating '${adapters[0]!.name}'`);
       adapters = adapters.slice(0, 1);
     }
+    const longest = Math.max(...examples.map((e) => e.ids.length));
+    const seqLen = Math.min(options.seqLen ?? longest, model.tree.config.maxPositions);
+    if (longest > seqLen) io.err(`note: examples longer than ${seqLen} tokens are cut to ${seqLen}`);
+    if (options.merge) {
+      if (adapters.length === 0) throw new UserError("--merge folds the loaded adapters into the base weights: give at least one --adapter");
+      if (options.use || perExample) throw new UserError('--merge evaluates every example with all loaded adapters merged: --use and per-example "adapter" fields cannot pick one');
+      const losses = await evaluateMerged(model, adapters, examples, seqLen, padId, options.batch ?? 8);
+      const r = summary(losses);
+      if (options.json) io.out(JSON.stringify({ loss: r.loss, tokens: r.tokens, per_example: r.perExample, merged: adapters.map((a) => a.name) }));
+      else io.out(`loss ${r.loss.toFixed(4)}  perplexity ${Math.exp(r.loss).toFixed(3)}  over ${r.tokens} predicted tokens in ${examples.length} examples (merged: ${adapters.map((a) => a.name).join(", ")})`);
+      return 0;
+    }
     const runs = perExample ? [] : (options.use ?? (adapters.length > 0 ? adapters.map((a) => a.name) : [NO_ADAPTER]));
     const rows = perExample
       ? examples.map((e, i) => ({ example: e, run: 0, adapter: adapterIndex(adapters, perExample[i]!) }))
       : runs.flatMap((name, run) => examples.map((e) => ({ example: e, run, adapter: adapterIndex(adapters, name) })));
-    const longest = Math.max(...examples.map((e) => e.ids.length));
-    const seqLen = Math.min(options.seqLen ?? longest, model.tree.config.maxPositions);
-    if (longest > seqLen) io.err(`note: examples longer than ${seqLen} tokens are cut to ${seqLen}`);
     const losses = await evaluate(model, adapters, rows, seqLen, padId, options.batch ?? 8);
     if (perExample) {
       printPerExample(io, options, adapters, perExample, losses);
@@ -102,6 +113,26 @@ async function evaluate(model: LoadedModel, adapters: LoadedAdapter[], rows: { e
   try {
     const sequences = toSequences(rows.map((r) => r.example), seqLen, false, padId);
     return await evaluateRows(runner, sequences.map((sequence, i) => ({ sequence, adapter: setup.index(rows[i]!.adapter) })));
+  } finally {
+    runner.destroy();
+  }
+}
+
+/** The examples' losses under the base model with every adapter merged into its weights on the GPU (in order, weight 1). */
+async function evaluateMerged(model: LoadedModel, adapters: LoadedAdapter[], examples: Example[], seqLen: number, padId: number, batchSize: number): Promise<RowLoss[]> {
+  const batch = Math.min(batchSize, examples.length);
+  const runtime = await acquireRuntime();
+  const merge = adapters.map((a) => ({ adapter: a.adapter, scale: 1 }));
+  const { graph, wgsl } = lowerCausalLM({ tree: model.tree, plan: basePlan(model), batch, seqLen, device: runtime.profile, merge });
+  const runner = await GraphRunner.create(runtime, graph, wgsl, {
+    weight: (name) => readFloat32(model.checkpoint, name),
+    saved: (key, adapter) => adapters.find((a) => a.name === adapter)?.tensors.get(key),
+    seed: 0,
+  });
+  try {
+    await runner.run(["merge"]);
+    const sequences = toSequences(examples, seqLen, false, padId);
+    return await evaluateRows(runner, sequences.map((sequence) => ({ sequence, adapter: -1 })));
   } finally {
     runner.destroy();
   }

@@ -30,6 +30,8 @@ export interface GenerateOptions {
   seed?: number;
   batch?: number;
   json?: boolean;
+  /** Fold the loaded adapters into the base weights once (PEFT's merge_adapter): every prompt runs the merged model. */
+  merge?: boolean;
 }
 
 /** Prompt tokens per prefill run: fixed, so that kernels compiled once serve every prompt length. */
@@ -51,7 +53,11 @@ async function run(io: Io, options: GenerateOptions): Promise<number> {
   const tokenizer = tokenizerOf(model);
   const adapters = options.adapter === false ? [] : loadNamedAdapters(io, model, options.adapter ?? []);
   const prompts = options.prompt;
-  const uses = useList(options, prompts.length, adapters.length > 0 ? adapters[0]!.name : NO_ADAPTER);
+  if (options.merge) {
+    if (adapters.length === 0) throw new UserError("--merge folds the loaded adapters into the base weights: give at least one --adapter");
+    if (options.use) throw new UserError("--merge runs every prompt on the model with all loaded adapters merged: --use cannot pick one");
+  }
+  const uses = options.merge ? new Array<string>(prompts.length).fill(NO_ADAPTER) : useList(options, prompts.length, adapters.length > 0 ? adapters[0]!.name : NO_ADAPTER);
   const used = uses.map((name) => adapterIndex(adapters, name));
   const maxPositions = model.tree.config.maxPositions;
   const encoded = prompts.map((text, i) => {
@@ -79,10 +85,14 @@ async function run(io: Io, options: GenerateOptions): Promise<number> {
   const needed = Math.max(longest, longest + maxTokens - 1);
   const capacity = Math.min(maxPositions, Math.max(64, 2 ** Math.ceil(Math.log2(needed))));
   const runtime = await acquireRuntime();
+  // Merged: the base graph, whose merge phase folds every adapter into the weights it reads, once.
+  const merge = options.merge ? adapters.map((a) => ({ adapter: a.adapter, scale: 1 })) : undefined;
   const { graph, wgsl } = lowerDecode({
-    tree: model.tree, plan: setup.plan, device: runtime.profile, batch, chunk: Math.min(CHUNK, capacity), capacity, ...(setup.mixed ? { mixed: {} } : {}),
+    tree: model.tree, plan: setup.plan, device: runtime.profile, batch, chunk: Math.min(CHUNK, capacity), capacity, ...(setup.mixed ? { mixed: {} } : {}), ...(merge ? { merge } : {}),
   });
-  const runner = await GraphRunner.create(runtime, graph, wgsl, { weight: (n) => readFloat32(model.checkpoint, n), saved: setup.saved, seed: 0 });
+  const saved = merge ? (key: string, name?: string) => adapters.find((a) => a.name === name)?.tensors.get(key) : setup.saved;
+  const runner = await GraphRunner.create(runtime, graph, wgsl, { weight: (n) => readFloat32(model.checkpoint, n), saved, seed: 0 });
+  if (merge) await runner.run(["merge"]);
   const session = new DecodeSession(runner);
   const settings = { maxTokens, temperature, topP, seed: options.seed ?? 0, eos: eosTokens(model.tree.dir, tokenizer.eos) };
   const outputs: GenerationOutput[] = [];
@@ -97,19 +107,20 @@ async function run(io: Io, options: GenerateOptions): Promise<number> {
   }
   const seconds = (performance.now() - started) / 1000;
   const generated = outputs.reduce((n, o) => n + o.tokens.length, 0);
+  const merged = options.merge ? adapters.map((a) => a.name) : undefined;
   const results = outputs.map((o, i) => ({
     prompt: prompts[i]!,
-    adapter: uses[i] === NO_ADAPTER ? null : uses[i]!,
+    adapter: merged ? merged.join("+") : uses[i] === NO_ADAPTER ? null : uses[i]!,
     prompt_tokens: encoded[i]!.length,
     tokens: o.tokens,
     text: o.tokens.length > 0 ? tokenizer.decode(o.tokens) : "",
     finish_reason: o.finish,
   }));
   if (options.json) {
-    io.out(JSON.stringify({ results, generated_tokens: generated, seconds: round(seconds), tokens_per_s: round(generated / seconds) }));
+    io.out(JSON.stringify({ results, ...(merged ? { merged } : {}), generated_tokens: generated, seconds: round(seconds), tokens_per_s: round(generated / seconds) }));
   } else {
     results.forEach((r, i) => {
-      if (results.length > 1) io.out(`${i > 0 ? "\n" : ""}[${i + 1}] ${r.adapter === null ? "no adapter" : `adapter ${r.adapter}`}`);
+      if (results.length > 1) io.out(`${i > 0 ? "\n" : ""}[${i + 1}] ${r.adapter === null ? "no adapter" : `${merged ? "merged" : "adapter"} ${r.adapter}`}`);
       io.out(`${r.prompt}${r.text}`);
     });
     if (stderrIsTty()) io.err(`${generated} tokens in ${seconds.toFixed(2)} s (${(generated / seconds).toFixed(1)} tokens/s)`);

@@ -105,6 +105,7 @@ export function registerCommands(program: Command, io: Io, setExit: (code: numbe
     .requiredOption("--data <file>", "JSONL: {\"text\"}, {\"prompt\",\"completion\"} or {\"input_ids\"} a line; an \"adapter\" field picks each example's adapter")
     .option("--batch <n>", "sequences per batch (default 8)", positiveInt)
     .option("--seq-len <n>", "cut examples to this many tokens (default: the longest example)", positiveInt)
+    .option("--merge", "fold the adapters into the base weights on the GPU first (PEFT's merge_adapter) and evaluate the merged model")
     .option("--json", 'print {"loss", "tokens", "per_example"}; with several adapters {"runs": [{"adapter", "loss", "tokens", "per_example"}]}, or with per-example adapters also "adapters"')
     .addHelpText("after", `
 Several adapters are loaded once over one base, and each batch row runs with its own (PEFT's adapter_names):
@@ -160,6 +161,7 @@ Several adapters are loaded once over one base, and each batch row runs with its
     .option("--top-p <p>", "sample from the smallest set of tokens with this much probability (default 1)", number)
     .option("--seed <n>", "the sampling seed: the same seed gives the same text (default 0)", nonNegativeInt)
     .option("--batch <n>", "prompts generated together at most (default 8)", positiveInt)
+    .option("--merge", "fold the adapters into the base weights on the GPU once (PEFT's merge_adapter): every prompt runs the merged model, at the base model's cost per token")
     .option("--json", 'print {"results": [{"prompt", "adapter", "prompt_tokens", "tokens", "text", "finish_reason"}], "generated_tokens", "seconds", "tokens_per_s"}')
     .addHelpText("after", `
 Examples:

@@ -20,6 +20,7 @@ import type { Plan } from "../resolve/plan-types.js";
 import { GraphBuilder } from "./builder.js";
 import { GradTracker } from "./grads.js";
 import { plainLinearBackward, plainLinearForward, type LinearContext, type LinearSite } from "./linear.js";
+import { emitMerge, type MergeInput } from "./merge.js";
 import { mixedLinearForward, type MixedEntry } from "./mixed.js";
 import { packedLinearBackward, packedLinearForward, packedLinearRecompute } from "./packed-linear.js";
 import type { Packed16 } from "../codegen/widen.js";
@@ -68,6 +69,13 @@ export interface LoweringInput {
    * `adapter_names`. `generic` skips methods' fused mixed paths (for tests).
    */
   mixed?: { generic?: boolean };
+  /**
+   * Adapters the graph's merge phase folds into the base weights its forward
+   * reads (PEFT's merge_adapter; the host runs it once, before the forward)
+   * and its unmerge phase takes out again. The plan then adapts nothing: the
+   * merged model runs at the base model's cost.
+   */
+  merge?: MergeInput["adapters"];
 }
 
 /** Adapted modules by path, each with its method's linear hook; anything the graph cannot train yet is a clear error. */
@@ -554,6 +562,14 @@ export function lowerCausalLM(input: LoweringInput): { graph: Graph; wgsl: Map<s
         gradScale: 1, maxNorm: opt.maxGradNorm,
       });
   }
+  if (input.merge) mergeInto(g, input);
   // A training run's logits hold their gradient after the loss: the host reads them from evaluation graphs only.
   return g.finish({ ids, labels, loss, logits, params, grads: params ? "grads" : null, gradSumSq, ...(adapterIndex ? { adapterIndex } : {}) }, params ? ["grads"] : [], training ? [logits] : []);
+}
+
+/** The merge and unmerge phases of input.merge, over the weights of a graph whose plan adapts nothing. */
+export function mergeInto(g: GraphBuilder, input: Pick<LoweringInput, "tree" | "plan" | "device" | "merge" | "optimizer">): void {
+  if (input.plan.adapters.length > 0) throw new Error("graph: merged adapters beside adapters the forward runs");
+  if (input.optimizer) throw new UserError("merged adapters are for evaluation and generation; train an adapter unmerged");
+  emitMerge(g, { tree: input.tree, adapters: input.merge!, device: input.device });
 }

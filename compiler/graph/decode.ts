@@ -21,7 +21,7 @@ import { UserError } from "../errors.js";
 import type { ModelTree } from "../models/types.js";
 import type { Plan } from "../resolve/plan-types.js";
 import { GraphBuilder } from "./builder.js";
-import { CausalLMLowering, type LoweringInput } from "./causal-lm.js";
+import { CausalLMLowering, mergeInto, type LoweringInput } from "./causal-lm.js";
 import type { Graph } from "./types.js";
 
 export interface DecodeLoweringInput {
@@ -36,6 +36,8 @@ export interface DecodeLoweringInput {
   capacity: number;
   /** Each sequence with its own adapter (or none): see LoweringInput.mixed. */
   mixed?: { generic?: boolean };
+  /** Adapters folded into the weights by the merge phase: see LoweringInput.merge. */
+  merge?: LoweringInput["merge"];
 }
 
 interface CacheIo {
@@ -114,6 +116,7 @@ export function lowerDecode(input: DecodeLoweringInput): { graph: Graph; wgsl: M
   };
   g.pass("prefill", pass(C));
   g.pass("decode", pass(1));
+  if (input.merge) mergeInto(g, input);
   return g.finish({
     ids: null, labels: null, loss: null, logits: null,
     params: g.trainedElements > 0 ? "params" : null, grads: null, gradSumSq: null,

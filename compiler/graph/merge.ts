@@ -81,6 +81,16 @@ function siteOf(node: ModuleNode, g: GraphBuilder, scale: number): MergeSite {
 
 export function lowerMerge(input: MergeInput): MergeGraph {
   const g = new GraphBuilder(1, 1, 0, false);
+  const merged = emitMerge(g, input);
+  const { graph, wgsl } = g.finish({ ids: null, labels: null, loss: null, logits: null, params: g.trainedElements > 0 ? "params" : null, grads: null, gradSumSq: null }, []);
+  return { graph, wgsl, merged };
+}
+
+/**
+ * Adds to `g` the merge and unmerge phases of the adapters over g's weight
+ * buffers (the same buffers any forward in g reads): the tensors they change.
+ */
+export function emitMerge(g: GraphBuilder, input: MergeInput): MergedTensor[] {
   const nodes = new Map(input.tree.modules.map((m) => [m.path, m]));
   const merged = new Map<string, MergedTensor>();
   const unmergeChunks: ReturnType<GraphBuilder["phases"]["unmerge"]["slice"]>[] = [];
@@ -109,6 +119,5 @@ export function lowerMerge(input: MergeInput): MergeGraph {
   }
   // Last merged, first taken out: exact for methods whose merges do not commute (DoRA).
   for (const chunk of unmergeChunks.reverse()) g.phases.unmerge.push(...chunk);
-  const { graph, wgsl } = g.finish({ ids: null, labels: null, loss: null, logits: null, params: g.trainedElements > 0 ? "params" : null, grads: null, gradSumSq: null }, []);
-  return { graph, wgsl, merged: [...merged.values()].sort((a, b) => a.tensor.localeCompare(b.tensor)) };
+  return [...merged.values()].sort((a, b) => a.tensor.localeCompare(b.tensor));
 }

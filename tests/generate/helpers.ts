@@ -35,7 +35,7 @@ export function savedOf(adapters: LoadedAdapter[]): (key: string, adapter?: stri
   return (key, adapter) => (adapter === undefined ? adapters[0] : adapters.find((a) => a.name === adapter))?.tensors.get(key);
 }
 
-export async function decodeSession(model: LoadedModel, plan: Plan, adapters: LoadedAdapter[], shape: { batch: number; chunk: number; capacity: number; mixed?: { generic?: boolean } }): Promise<DecodeSession> {
+export async function decodeSession(model: LoadedModel, plan: Plan, adapters: LoadedAdapter[], shape: { batch: number; chunk: number; capacity: number; mixed?: { generic?: boolean }; merge?: { adapter: Plan["adapters"][number]; scale: number }[] }): Promise<DecodeSession> {
   await testDevice();
   const runtime = await acquireRuntime();
   const { graph, wgsl } = lowerDecode({ tree: model.tree, plan, device: runtime.profile, ...shape });
