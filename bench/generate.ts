@@ -36,9 +36,12 @@ function planOf(model: LoadedModel, adapters: string): Plan {
   return planned.plan;
 }
 
-async function measure(rt: GpuRuntime, model: LoadedModel, name: string, plan: Plan, batch: number, options: { mixed?: { generic?: boolean }; adapters?: readonly number[] } = {}): Promise<GenerateBenchRow> {
-  const { graph, wgsl } = lowerDecode({ tree: model.tree, plan, device: rt.profile, batch, chunk: 16, capacity: 256, ...(options.mixed ? { mixed: options.mixed } : {}) });
+async function measure(rt: GpuRuntime, model: LoadedModel, name: string, plan: Plan, batch: number, options: { mixed?: { generic?: boolean }; adapters?: readonly number[]; merge?: Plan } = {}): Promise<GenerateBenchRow> {
+  // Merged: the base graph, the adapter folded into its weights by the merge phase (its tensors as initialised: the cost is the same).
+  const merge = options.merge?.adapters.map((adapter) => ({ adapter, scale: 1 }));
+  const { graph, wgsl } = lowerDecode({ tree: model.tree, plan, device: rt.profile, batch, chunk: 16, capacity: 256, ...(options.mixed ? { mixed: options.mixed } : {}), ...(merge ? { merge } : {}) });
   const runner = await GraphRunner.create(rt, graph, wgsl, { weight: (n) => readFloat32(model.checkpoint, n), seed: 1 });
+  if (merge) await runner.run(["merge"]);
   const session = new DecodeSession(runner);
   try {
     if (options.adapters) session.setAdapters(options.adapters);
@@ -78,6 +81,7 @@ export async function generateBenchmarks(rt: GpuRuntime, log: (s: string) => voi
   for (const [name, plan, batch, options] of [
     ["base model, 1 sequence", base, 1, {}],
     ["LoRA r=16 on q,k,v,o, 1 sequence", lora, 1, {}],
+    ["LoRA r=16 merged into the weights (--merge), 1 sequence", base, 1, { merge: lora }],
     ["base model, 4 sequences", base, 4, {}],
     ["LoRA r=16, 4 sequences", lora, 4, {}],
     ["2 LoRA adapters + none mixed, 4 sequences (fused)", two, 4, { mixed: {}, adapters: [0, 1, -1, 0] }],
@@ -97,7 +101,7 @@ if (isMain) {
   if (json) process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
   else {
     for (const r of rows) {
-      process.stdout.write(`${r.name.padEnd(54)}  prefill ${Math.round(r.prefillTokensPerSecond).toString().padStart(6)} tokens/s  decode ${r.decodeTokensPerSecond.toFixed(1).padStart(7)} tokens/s  (${r.msPerStep.toFixed(1)} ms/step)\n`);
+      process.stdout.write(`${r.name.padEnd(56)}  prefill ${Math.round(r.prefillTokensPerSecond).toString().padStart(6)} tokens/s  decode ${r.decodeTokensPerSecond.toFixed(1).padStart(7)} tokens/s  (${r.msPerStep.toFixed(1)} ms/step)\n`);
     }
   }
   await releaseDevice();
