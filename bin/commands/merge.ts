@@ -108,10 +108,12 @@ export function combineCommand(io: Io, options: CombineOptions): number {
     for (const w of combined.warnings) io.err(`note: ${w}`);
     const out = resolve(options.output);
     writeAdapters(out, [{ name: "default", config: combined.configText, tensors: combined.tensors }]);
+    // Rank-free methods (IA3) have no r.
+    const rank = (JSON.parse(combined.configText) as { r?: number }).r ?? null;
     if (options.json) {
-      io.out(JSON.stringify({ output: out, rank: JSON.parse(combined.configText).r, modules: combined.plan.modules.length }, null, 2));
+      io.out(JSON.stringify({ output: out, rank, modules: combined.plan.modules.length }, null, 2));
     } else {
-      io.out(`combined ${sources.length} adapters by ${options.combine} into ${out}: rank ${JSON.parse(combined.configText).r as number}, ${combined.plan.modules.length} modules`);
+      io.out(`combined ${sources.length} adapters by ${options.combine} into ${out}: ${rank === null ? "" : `rank ${rank}, `}${combined.plan.modules.length} modules`);
     }
     return 0;
   } catch (e) {

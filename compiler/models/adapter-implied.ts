@@ -1,6 +1,8 @@
-// The modules a set of LoRA-family adapter files imply, for combining adapters
-// without their base model: each adapted module's shape comes from its saved
+// The modules a set of adapter files imply, for combining adapters without
+// their base model: each adapted module's shape comes from its saved LoRA
 // factors (A: r × in, B: out × r), its kind from the keys and fan_in_fan_out.
+// An IA3 vector gives one side only ((out, 1), or (1, in) for a feed-forward
+// module); the other stays 1 unless another adapter's vector tells it.
 import type { AdapterOnDisk } from "../../runtime/peft/adapter-files.js";
 import { UserError } from "../errors.js";
 import type { LoadedModel } from "./load.js";
@@ -19,6 +21,11 @@ export function treeFromAdapters(entries: AdapterOnDisk[]): LoadedModel["tree"] 
     const tensors = entry.weights?.tensors;
     if (!tensors) throw new UserError(`${entry.dir} has no adapter_model.safetensors`);
     for (const [key, info] of tensors) {
+      const ia3 = /^base_model\.model\.(.+)\.ia3_l$/.exec(key);
+      if (ia3) {
+        vectorSide(modules, ia3[1]!, info.shape, conv1d);
+        continue;
+      }
       const m = /^base_model\.model\.(.+)\.(lora_A\.weight|lora_embedding_A)$/.exec(key);
       if (!m) continue;
       const path = m[1]!;
@@ -51,4 +58,18 @@ export function treeFromAdapters(entries: AdapterOnDisk[]): LoadedModel["tree"] 
     family: TENSORS_ONLY_FAMILY, dir: entries[0]?.dir ?? "", config, modules: [...modules.values()].sort((a, b) => a.path.localeCompare(b.path)),
     parameterCount: [...modules.values()].reduce((n, m) => n + m.inFeatures * m.outFeatures, 0), dtype: "F32", fingerprint: `sha256:${"0".repeat(64)}`, warnings: [],
   };
+}
+
+/** Records the side an IA3 vector of this shape gives (its other side, if still unknown, stays 1). */
+function vectorSide(modules: Map<string, ModuleNode>, path: string, shape: number[], conv1d: boolean): void {
+  const feedforward = shape[0] === 1 && (shape[1] ?? 1) > 1;
+  const existing = modules.get(path);
+  const inFeatures = feedforward ? shape[1]! : existing?.inFeatures ?? 1;
+  const outFeatures = feedforward ? existing?.outFeatures ?? 1 : shape[0]!;
+  const kind = conv1d ? "conv1d" : "linear";
+  const layer = /\.(\d+)\./.exec(`.${path}.`);
+  modules.set(path, {
+    path, kind, role: path.split(".").pop()!, layer: layer ? Number(layer[1]) : null, inFeatures, outFeatures,
+    weight: { name: `${path}.weight`, shape: kind === "linear" ? [outFeatures, inFeatures] : [inFeatures, outFeatures], dtype: "F32" },
+  });
 }

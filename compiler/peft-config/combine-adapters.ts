@@ -23,7 +23,7 @@ export function combineAdapters(tree: ModelTree, sources: { loaded: LoadedAdapte
   const methods = [...new Set(sources.map((s) => s.loaded.adapter.method))];
   if (methods.length > 1) throw new UserError(`adapters of different methods (${methods.join(", ")}) cannot be combined`);
   const method = findMethod(methods[0]!)!;
-  if (!method.combine) throw new UserError(`combining ${method.title} adapters is not supported (PEFT's add_weighted_adapter is for LoRA)`);
+  if (!method.combine) throw new UserError(`combining ${method.title} adapters is not supported (PEFT's add_weighted_adapter is for LoRA and IA3)`);
   const inputs = sources.map((s) => ({
     plan: s.loaded.adapter,
     config: JSON.parse(readFileSync(join(s.loaded.dir, "adapter_config.json"), "utf8")) as Record<string, unknown>,

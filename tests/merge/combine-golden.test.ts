@@ -1,7 +1,8 @@
 // Combining LoRA adapters (peftc combine, merge --combine) gives what Hugging
 // Face PEFT's add_weighted_adapter gives: the same config, the same tensors for
 // cat and linear, and the same ΔW for svd (whose factors are unique only up to
-// sign), on adapters PEFT saved itself (tests/golden/make_combine.py).
+// sign), on adapters PEFT saved itself (tests/golden/make_combine.py). IA3
+// adapters combine as PEFT's IA3 add_weighted_adapter: weighted vector sums.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -80,6 +81,35 @@ test("peftc combine writes the combined adapter PEFT would save, and merge --com
   const bad = peftc(["combine", ...c.dirs.flatMap((d) => ["--adapter", d]), "--combine", "linear", "-o", join(dir, "bad")]);
   assert.is(bad.status, 1);
   assert.match(bad.stderr, "equal ranks");
+});
+
+test("IA3: config and vectors as PEFT's IA3 add_weighted_adapter (Σ wᵢ·lᵢ, targets and feed-forward modules united)", () => {
+  const dirs = [join(golden, "adapters", "ia3-llama"), join(golden, "combine", "ia3-second")];
+  const combined = combineAdapters(model.tree, dirs.map((d, i) => ({ loaded: load(d), weight: [0.6, -0.5][i]! })), "linear", undefined);
+  const peftConfig = JSON.parse(readFileSync(join(golden, "combine", "ia3", "adapter_config.json"), "utf8"));
+  const ours = JSON.parse(combined.configText);
+  for (const field of ["target_modules", "feedforward_modules"]) assert.equal([...ours[field]].sort(), [...peftConfig[field]].sort(), field);
+  assert.equal({ ...ours, target_modules: null, feedforward_modules: null }, { ...peftConfig, target_modules: null, feedforward_modules: null });
+  const peftFile = SafetensorsFile.open(join(golden, "combine", "ia3", "adapter_model.safetensors"));
+  assert.equal([...combined.tensors.keys()].sort(), [...peftFile.tensors.keys()].sort());
+  // Modules in one adapter only (v_proj, up_proj) take its weighted vector; those in both, the sum.
+  for (const [key, t] of combined.tensors) {
+    assert.equal(t.shape, peftFile.tensors.get(key)!.shape, key);
+    const e = relativeError(t.data, read(peftFile, key));
+    assert.ok(e <= 1e-6, `${key}: relative error ${e}`);
+  }
+  // The command, without the model (shapes from the files), writes the same adapter.
+  const dir = scratchDir("ia3-combine");
+  const run = peftc(["combine", ...dirs.flatMap((d, i) => ["--adapter", d, "--weight", String([0.6, -0.5][i])]), "--combine", "linear", "-o", join(dir, "ia3")]);
+  assert.is(run.status, 0, run.stderr);
+  const file = SafetensorsFile.open(join(dir, "ia3", "adapter_model.safetensors"));
+  for (const [key, info] of peftFile.tensors) {
+    assert.equal(file.tensors.get(key)?.shape, info.shape, key);
+    assert.ok(relativeError(read(file, key), read(peftFile, key)) <= 1e-6, key);
+  }
+  const cat = peftc(["combine", ...dirs.flatMap((d) => ["--adapter", d]), "--combine", "cat", "-o", join(dir, "bad")]);
+  assert.is(cat.status, 1);
+  assert.match(cat.stderr, "--combine linear");
 });
 
 test.run();

@@ -2,6 +2,7 @@
 import { error } from "../../../grammar/diagnostics.js";
 import { isPlainName } from "../../selectors/glob.js";
 import type { MethodDefinition } from "../types.js";
+import { ia3Combiner } from "./combine.js";
 import { ia3Graph } from "./graph.js";
 import { ia3Merge } from "./merge.js";
 import { ia3Peft } from "./peft.js";
@@ -28,4 +29,5 @@ export const ia3: MethodDefinition = {
   peft: ia3Peft,
   adapt: ia3Adaptation,
   graph: { linear: ia3Graph, merge: ia3Merge },
+  combine: ia3Combiner,
 };

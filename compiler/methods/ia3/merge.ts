@@ -6,8 +6,9 @@
 // rows (or columns) merged to zero and so unmerge to zero (PEFT warns that
 // "Unmerge result can be inaccurate for (IA)^3.").
 // A merge weight w scales the vector: l → w·l, what PEFT's add_weighted_adapter
-// makes of one IA3 adapter (it sums w_i·l_i over adapters; merging several IA3
-// adapters here one after another multiplies their vectors instead).
+// makes of one IA3 adapter. Several adapters merged one after another multiply
+// their vectors, as PEFT merging several active IA3 adapters does; PEFT's
+// add_weighted_adapter sums w_i·l_i instead, which is `--combine linear` (combine.ts).
 import { UserError } from "../../errors.js";
 import type { MergeContext, MergeHook, MergeSite } from "../../graph/merge.js";
 import type { PlanModule } from "../../resolve/plan-types.js";
