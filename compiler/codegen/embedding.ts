@@ -7,6 +7,8 @@ export interface EmbeddingShape {
   tokens: number;
   vocab: number;
   D: number;
+  /** The table is stored [D, vocab] (a LoRA embedding's A): an id picks a column. */
+  transposed?: boolean;
 }
 
 const WG = 64;
@@ -17,7 +19,7 @@ function grid(shape: EmbeddingShape) {
   return { rowsPerY, dispatch: [ceilDiv(shape.D, WG), ceilDiv(shape.tokens, rowsPerY), rowsPerY] as [number, number, number] };
 }
 
-/** Tensors: ids (i32) [tokens], table [vocab, D] → out [tokens, D]. */
+/** Tensors: ids (i32) [tokens], table [vocab, D] (or [D, vocab], transposed) → out [tokens, D]. */
 export function embeddingForward(shape: EmbeddingShape, _device: DeviceProfile): KernelInstance {
   const { rowsPerY, dispatch } = grid(shape);
   const bindings: BindingDecl[] = [
@@ -28,17 +30,17 @@ export function embeddingForward(shape: EmbeddingShape, _device: DeviceProfile):
   const kernel = renderKernel({
     family: "embedding",
     template: "embedding.wgsl.hbs",
-    variant: "gather",
+    variant: shape.transposed ? "gather_columns" : "gather",
     reason: "one invocation per output element",
-    spec: { ...shape },
-    view: { ...shape, WG, rowsPerY },
+    spec: { ...shape, transposed: shape.transposed ?? false },
+    view: { ...shape, transposed: shape.transposed ?? false, WG, rowsPerY },
     workgroupSize: [WG, 1, 1],
     bindings,
   });
   return { kernel, dispatch };
 }
 
-/** Tensors: ids, dout [tokens, D], dtable [vocab, D] (added into). Scratch: links (2 per token). */
+/** Tensors: ids, dout [tokens, D], dtable [vocab, D] (or [D, vocab], transposed; added into). Scratch: links (2 per token). */
 export function embeddingBackward(shape: EmbeddingShape, _device: DeviceProfile): KernelPlan {
   const links = renderKernel({
     family: "embedding",
@@ -57,10 +59,10 @@ export function embeddingBackward(shape: EmbeddingShape, _device: DeviceProfile)
   const scatter = renderKernel({
     family: "embedding",
     template: "embedding_backward.wgsl.hbs",
-    variant: "backward_scatter",
+    variant: shape.transposed ? "backward_scatter_columns" : "backward_scatter",
     reason: "one invocation per (distinct id, column), summing in token order",
-    spec: { ...shape },
-    view: { ...shape, WG, rowsPerY },
+    spec: { ...shape, transposed: shape.transposed ?? false },
+    view: { ...shape, transposed: shape.transposed ?? false, WG, rowsPerY },
     workgroupSize: [WG, 1, 1],
     bindings: [
       { name: "ids", access: "read", type: "i32" },

@@ -16,7 +16,8 @@ import type { DeviceProfile } from "../codegen/types.js";
 import { UserError } from "../errors.js";
 import { findMethod } from "../methods/registry.js";
 import type { ModelTree, ModuleNode } from "../models/types.js";
-import type { Plan } from "../resolve/plan-types.js";
+import type { Plan, PlanAdapter, PlanModule } from "../resolve/plan-types.js";
+import type { EmbeddingHook } from "./embedding.js";
 import { GraphBuilder } from "./builder.js";
 import { GradTracker } from "./grads.js";
 import { plainLinearBackward, plainLinearForward, type LinearContext, type LinearSite } from "./linear.js";
@@ -94,10 +95,24 @@ function adaptedModules(plan: Plan, mixed: boolean): Map<string, MixedEntry[]> {
     for (const m of adapter.modules) {
       // Mixed graphs hold several adapters per module, each over its own rows.
       if (out.has(m.path) && !mixed) throw new UserError(`${m.path} is adapted by two adapters at once; train them one at a time`);
+      // Embeddings go to the method's embedding hook (CausalLMLowering.embeddingHooks).
+      if (m.kind === "embedding" && method.graph?.embedding && !mixed) continue;
+      if (m.kind === "embedding" && method.graph?.embedding) throw new UserError(`${adapter.method} on ${m.path} (an embedding) in a mixed-adapter batch is not supported yet: run its rows alone`);
       if (m.kind !== "linear" && m.kind !== "conv1d") throw new UserError(`${adapter.method} on ${m.path} (${m.kind}) is not supported by the graph yet`);
       out.set(m.path, [...(out.get(m.path) ?? []), { module: m, hook, adapter, index, mixed: method.graph?.mixed }]);
     }
   });
+  return out;
+}
+
+/** Adapted embedding modules by path, with their method's embedding hook. */
+function adaptedEmbeddings(plan: Plan): Map<string, { module: PlanModule; hook: EmbeddingHook; adapter: PlanAdapter }> {
+  const out = new Map<string, { module: PlanModule; hook: EmbeddingHook; adapter: PlanAdapter }>();
+  for (const adapter of plan.adapters) {
+    const hook = findMethod(adapter.method)?.graph?.embedding;
+    if (!hook) continue;
+    for (const m of adapter.modules) if (m.kind === "embedding") out.set(m.path, { module: m, hook, adapter });
+  }
   return out;
 }
 
@@ -111,6 +126,7 @@ export class CausalLMLowering {
   readonly grads: GradTracker;
   readonly ctx: LinearContext;
   readonly adapted: Map<string, MixedEntry[]>;
+  readonly embeddingHooks: ReturnType<typeof adaptedEmbeddings>;
   readonly modules: Map<string, ModuleNode>;
   readonly tokens: number;
   /** Backward emitters, in forward order (run in reverse). */
@@ -132,6 +148,7 @@ export class CausalLMLowering {
     if (input.mixed && input.optimizer) throw new UserError("a mixed-adapter batch is for evaluation and generation; train one adapter at a time");
     if (input.mixed && !adapterIndex) throw new Error("graph: a mixed-adapter lowering needs the adapter index buffer");
     this.adapted = adaptedModules(input.plan, Boolean(input.mixed));
+    this.embeddingHooks = input.mixed ? new Map() : adaptedEmbeddings(input.plan);
     this.modules = new Map(input.tree.modules.map((m) => [m.path, m]));
     this.tokens = input.batch * input.seqLen;
   }
@@ -483,29 +500,48 @@ export class CausalLMLowering {
     return this.g.constant("positions", Array.from({ length: this.tokens }, (_, t) => t % this.input.seqLen), "i32");
   }
 
+  /** Hands an embedding's gathered rows to the hook of the adapter adapting it, if any; its backward takes their gradient. */
+  adaptEmbedding(m: ModuleNode, ids: string, y: string): void {
+    const adapted = this.embeddingHooks.get(m.path);
+    if (!adapted) return;
+    const site = { path: m.path, tokens: this.tokens, vocab: m.inFeatures, dim: m.outFeatures, ids, table: this.weightOf(m), y };
+    const ctx = { ...this.ctx, adapter: adapted.adapter };
+    adapted.hook.forward(site, adapted.module, ctx);
+    this.grads.propagate(y, [], true);
+    this.onBackward(() => {
+      if (this.grads.has(y)) adapted.hook.backward(site, adapted.module, ctx, this.grads.read(y));
+    });
+  }
+
   /** The token embeddings of `ids` (plus learned positions), through every block: the last block's output. */
   trunk(ids: string): string {
     const { g, tokens } = this;
     const { tree, device } = this.input;
     const c = tree.config;
     const gpt2 = tree.family === "gpt2";
-    // Embeddings (frozen here: nothing below them needs a gradient).
+    // Embeddings: frozen tables, which an adapter's embedding hook may add to.
     const embed = this.module(gpt2 ? "transformer.wte" : "model.embed_tokens");
     const embedOps = (phase: "forward" | "backward", suffix: string): string => {
       const label = phase === "forward" ? "" : " again";
       const out = g.activation(`embed.out${suffix}`, [tokens, c.hiddenSize]);
       g.op(phase, embeddingForward({ tokens, vocab: embed.inFeatures, D: c.hiddenSize }, device), { ids, table: this.weightOf(embed), out }, `embed forward${label}`);
+      if (phase === "forward") this.adaptEmbedding(embed, ids, out);
       if (!gpt2) return out;
       const wpe = this.module("transformer.wpe");
       const pos = g.activation(`embed.positions${suffix}`, [tokens, c.hiddenSize]);
       g.op(phase, embeddingForward({ tokens, vocab: wpe.inFeatures, D: c.hiddenSize }, device), { ids: this.positionIds(), table: this.weightOf(wpe), out: pos }, `wpe forward${label}`);
+      if (phase === "forward") {
+        this.adaptEmbedding(wpe, this.positionIds(), pos);
+        return this.residual(out, pos, "embed.sum", "embed + positions");
+      }
       const sum = g.activation(`embed.sum${suffix}`, [tokens, c.hiddenSize]);
       g.op(phase, elementwise({ op: "add" }, tokens * c.hiddenSize, device), { a: out, b: pos, out: sum }, `embed + positions${label}`);
       return sum;
     };
     let x = embedOps("forward", "");
-    // A gather is cheaper to repeat than [tokens, hidden] is to keep until the backward needs it (to recompute the first normed input).
-    this.recompute.set(x, () => embedOps("backward", ".recomputed"));
+    // A gather is cheaper to repeat than [tokens, hidden] is to keep until the backward needs it (to recompute the first normed input);
+    // an adapted embedding's output is kept instead.
+    if (this.embeddingHooks.size === 0) this.recompute.set(x, () => embedOps("backward", ".recomputed"));
     if (this.input.backwardToInputs) this.grads.mark(x);
     for (let l = 0; l < c.layers; l++) x = gpt2 ? this.gpt2Block(l, x) : this.llamaBlock(l, x);
     return x;

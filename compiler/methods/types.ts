@@ -3,6 +3,7 @@
 import type { Diagnostic } from "../../grammar/diagnostics.js";
 import type { Span } from "../../grammar/ast.js";
 import type { ArchitectureConfig, ModuleKind } from "../models/types.js";
+import type { EmbeddingHook } from "../graph/embedding.js";
 import type { LinearHook } from "../graph/linear.js";
 import type { MergeHook } from "../graph/merge.js";
 import type { MixedLinearHook } from "../graph/mixed.js";
@@ -140,6 +141,8 @@ export interface MethodDefinition {
   /** How the method trains and runs: the graph it adds to the layers it adapts. */
   graph?: {
     linear?: LinearHook;
+    /** Embedding layers the method adapts (a linear hook alone leaves them unsupported). */
+    embedding?: EmbeddingHook;
     merge?: MergeHook;
     /** Several adapters of this method over the rows of one batch in one fused pass (else the lowering's generic fallback). */
     mixed?: MixedLinearHook;

@@ -1,7 +1,7 @@
 """Adapters saved by Hugging Face PEFT itself, with what PEFT computes from them.
 
 Run where torch, transformers and peft are installed, after `npm run build`:
-    python tests/golden/make_adapters.py
+    python tests/golden/make_adapters.py [CASE ...]   (every case when none is named)
 For each case it writes tests/golden/adapters/<case>/: the adapter exactly as
 PeftModel.save_pretrained writes it, and expected.safetensors with
   input_ids            the token batch used below (I64, 2 x 8)
@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 
 import torch
@@ -34,6 +35,9 @@ CASES = [
     ("lora-gpt2", "gpt2", lambda: LoraConfig(r=4, lora_alpha=16, target_modules=["c_attn", "c_fc"], fan_in_fan_out=True, init_lora_weights=False)),
     ("lora-regex-qwen2", "qwen2", lambda: LoraConfig(r=4, target_modules=r".*\.(q|v)_proj", exclude_modules=r".*layers\.0\..*", init_lora_weights=False)),
     ("lora-layers-llama", "llama", lambda: LoraConfig(r=2, target_modules=["down_proj"], layers_to_transform=[1, 3], layers_pattern="layers", init_lora_weights=False)),
+    # LoRA on embeddings: llama's embed_tokens beside q_proj; GPT-2's wte (tied to lm_head, which keeps the base table) and wpe.
+    ("lora-embed-llama", "llama", lambda: LoraConfig(r=4, lora_alpha=8, target_modules=["embed_tokens", "q_proj"], init_lora_weights=False)),
+    ("lora-embed-gpt2", "gpt2", lambda: LoraConfig(r=4, lora_alpha=16, target_modules=["wte", "wpe", "c_attn"], fan_in_fan_out=True, init_lora_weights=False)),
     ("loha-llama", "llama", lambda: LoHaConfig(r=4, alpha=8, target_modules=["q_proj", "up_proj"], init_weights=False)),
     ("lokr-llama", "llama", lambda: LoKrConfig(r=4, alpha=8, target_modules=["q_proj", "down_proj"], init_weights=False)),
     ("lokr-both-llama", "llama", lambda: LoKrConfig(r=2, alpha=4, decompose_both=True, target_modules=["q_proj", "gate_proj"], init_weights=False)),
@@ -53,11 +57,19 @@ def loss_of(logits, ids):
 
 
 def main():
-    shutil.rmtree(OUT, ignore_errors=True)
-    os.makedirs(OUT)
+    only = set(sys.argv[1:])
+    unknown = only - {name for name, _, _ in CASES}
+    if unknown:
+        sys.exit(f"no such case: {', '.join(sorted(unknown))}")
+    if not only:
+        shutil.rmtree(OUT, ignore_errors=True)
+    os.makedirs(OUT, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(["node", os.path.join(ROOT, "dist", "tests", "fixtures", "make-models.js"), tmp], check=True, capture_output=True)
         for name, kind, make in CASES:
+            if only and name not in only:
+                continue
+            shutil.rmtree(os.path.join(OUT, name), ignore_errors=True)
             model_dir = os.path.join(tmp, f"tiny-{kind}")
             torch.manual_seed(1234)
             model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float64)

@@ -31,6 +31,8 @@ CASES = [
     ("lora-llama", "llama", 'adapter chat: lora { r = 4  alpha = 8  dropout = 0.1  target "q_proj", "v_proj", "layers.[2..3].mlp.down_proj" { r = 8  alpha = 4 } }'),
     ("dora-rslora-gpt2", "gpt2", 'adapter chat: lora { r = 4  alpha = 8  use_dora = true  use_rslora = true  target "c_attn", "mlp.c_fc" }'),
     ("lora-qwen2-lm-head", "qwen2", 'adapter chat: lora { r = 2  target all_linear, "lm_head" }'),
+    ("lora-embed-llama", "llama", 'adapter chat: lora { r = 4  alpha = 8  target "embed_tokens", "q_proj" }'),
+    ("lora-embed-gpt2", "gpt2", 'adapter chat: lora { r = 2  alpha = 4  target "wte", "wpe", "c_attn" }'),
 ]
 
 

@@ -30,8 +30,10 @@ function loraWeights(tree: ModelTree, modules: PlanModule[], params: Map<string,
   const merged = new Map<string, Float64Array>();
   for (const m of modules) {
     const node = tree.modules.find((n) => n.path === m.path)!;
-    const A = params.get(`base_model.model.${m.path}.lora_A.weight`)!;
-    const B = params.get(`base_model.model.${m.path}.lora_B.weight`)!;
+    // An embedding's factors are lora_embedding_A (r, vocab) and _B (dim, r); its table is stored (vocab, dim), as Conv1D's (in, out).
+    const embedding = node.kind === "embedding";
+    const A = params.get(`base_model.model.${m.path}.${embedding ? "lora_embedding_A" : "lora_A.weight"}`)!;
+    const B = params.get(`base_model.model.${m.path}.${embedding ? "lora_embedding_B" : "lora_B.weight"}`)!;
     const r = m.hyperparameters.r as number;
     const s = m.scaling!;
     const W = Float64Array.from(base(node.weight.name));
@@ -39,8 +41,8 @@ function loraWeights(tree: ModelTree, modules: PlanModule[], params: Map<string,
       for (let i = 0; i < m.inFeatures; i++) {
         let d = 0;
         for (let k = 0; k < r; k++) d += B[o * r + k]! * A[k * m.inFeatures + i]!;
-        // Linear stores (out, in); Conv1D (in, out).
-        const at = node.kind === "conv1d" ? i * m.outFeatures + o : o * m.inFeatures + i;
+        // Linear stores (out, in); Conv1D and embeddings (in, out).
+        const at = node.kind === "conv1d" || embedding ? i * m.outFeatures + o : o * m.inFeatures + i;
         W[at]! += s * d;
       }
     }
@@ -68,6 +70,9 @@ const cases: [string, "llama" | "qwen2" | "gpt2", string][] = [
   ["llama: DoRA with rsLoRA", "llama", 'adapter a: lora { r = 4  alpha = 8  use_dora = true  use_rslora = true  init = random  target "q_proj", "down_proj" }'],
   ["qwen2: DoRA on biased k_proj", "qwen2", 'adapter a: lora { r = 2  alpha = 4  use_dora = true  init = random  target "k_proj" }'],
   ["gpt2: DoRA on Conv1D", "gpt2", 'adapter a: lora { r = 4  alpha = 4  use_dora = true  init = random  target "attn.c_proj" }'],
+  ["llama: the token embedding beside q_proj", "llama", 'adapter a: lora { r = 3  alpha = 6  init = random  target "embed_tokens", "q_proj" }'],
+  ["qwen2: the token embedding alone (tied to lm_head, which keeps the base table)", "qwen2", 'adapter a: lora { r = 2  alpha = 2  init = random  target "embed_tokens" }'],
+  ["gpt2: wte (tied to lm_head) and the position embedding wpe", "gpt2", 'adapter a: lora { r = 2  alpha = 4  init = random  target "wte", "wpe" }'],
 ];
 
 for (const [name, kind, adapter] of cases) {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import { checkForwardGolden, goldenDir, kindOfCase } from "../helpers/golden.js";
 
-const LORA = ["lora-llama", "lora-dora-rslora-patterns-llama", "lora-gpt2", "lora-regex-qwen2", "lora-layers-llama"];
+const LORA = ["lora-llama", "lora-dora-rslora-patterns-llama", "lora-gpt2", "lora-regex-qwen2", "lora-layers-llama", "lora-embed-llama", "lora-embed-gpt2"];
 
 for (const name of LORA) {
   test(`PEFT's ${name} gives transformers' logits and loss here`, async () => {

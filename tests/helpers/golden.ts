@@ -115,19 +115,24 @@ export async function checkMergeGolden(adapterDir: string, kind: FixtureKind, to
   try {
     await runner.run(["merge"]);
     const changed = merged.filter((m) => want.has(m.tensor));
-    assert.equal(changed.map((m) => m.tensor).sort(), [...want.keys()].sort());
+    // PEFT's state dict lists a tied lm_head beside the embedding it shares; the checkpoint (and the merge) has the one tensor.
+    const stored = [...want.keys()].filter((k) => model.checkpoint.tensors.has(k));
+    assert.equal(changed.map((m) => m.tensor).sort(), stored.sort());
     for (const m of changed) {
       const expected = want.get(m.tensor)!;
       const error = relativeError(await read(m.buffer, expected.length), expected);
       assert.ok(error <= tolerance, `${m.tensor}: relative error ${error}`);
       assert.ok(relativeError(readFloat32(model.checkpoint, m.tensor), expected) > 100 * Math.max(error, 1e-9), `${m.tensor}: PEFT's merge barely changes it`);
     }
+    const mergedScale = new Map<string, number>();
+    for (const m of merged) mergedScale.set(m.tensor, Math.max(...(await read(m.buffer, readFloat32(model.checkpoint, m.tensor).length)).map(Math.abs)));
     await runner.run(["unmerge"]);
     for (const m of merged) {
       const base = readFloat32(model.checkpoint, m.tensor);
       const { worst, scale } = worstDifference(await read(m.buffer, base.length), base);
-      // A few roundings of the merged value: ~1e-7 of the weights' scale.
-      assert.ok(worst <= 3.2e-6 * scale, `${m.tensor}: unmerged differs from the base by ${worst} (scale ${scale})`);
+      // A few roundings of the merged value: ~1e-7 of the larger of the base's and the merged weights' scale.
+      const bound = 3.2e-6 * Math.max(scale, mergedScale.get(m.tensor)!);
+      assert.ok(worst <= bound, `${m.tensor}: unmerged differs from the base by ${worst} (bound ${bound})`);
     }
   } finally {
     runner.destroy();

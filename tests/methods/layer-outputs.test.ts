@@ -1,7 +1,7 @@
 // Every adapted layer of every PEFT-saved golden adapter, run alone on the GPU
 // through its method's forward hook (not merged): its output equals x·W'ᵀ + b'
 // with W' (and b') the weights PEFT's merge_and_unload gives, to a relative
-// 1e-5. PEFT's merged layer computes exactly the adapted layer's function, so
+// 1e-5 (an embedding's: the rows of PEFT's merged table at random ids). PEFT's merged layer computes exactly the adapted layer's function, so
 // this checks each method's adapted-layer output against PEFT, layer by layer.
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -9,6 +9,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { GraphBuilder } from "../../compiler/graph/builder.js";
 import { GradTracker } from "../../compiler/graph/grads.js";
+import { embeddingForward } from "../../compiler/codegen/embedding.js";
+import type { EmbeddingSite } from "../../compiler/graph/embedding.js";
 import type { LinearSite } from "../../compiler/graph/linear.js";
 import { findMethod } from "../../compiler/methods/registry.js";
 import { loadModel } from "../../compiler/models/load.js";
@@ -33,13 +35,27 @@ for (const name of cases) {
     const model = loadModel(tinyModel(kindOfCase(name)));
     const [loaded] = loadPeftAdapters(dir, model.tree);
     const adapter = loaded!.adapter;
-    const hook = findMethod(adapter.method)!.graph!.linear!;
+    const hooks = findMethod(adapter.method)!.graph!;
+    const hook = hooks.linear!;
     const merged = readExpected(join(dir, "expected.safetensors")).merged();
     const g = new GraphBuilder(1, TOKENS, 0, false);
     const ctx = { g, grads: new GradTracker(g), device: runtime.profile, adapter };
     const sites: { site: LinearSite; weight: string; bias?: string }[] = [];
+    const embeddings: { site: EmbeddingSite; weight: string; ids: Int32Array }[] = [];
     for (const module of adapter.modules) {
       const node = model.tree.modules.find((m) => m.path === module.path)!;
+      if (node.kind === "embedding") {
+        const site: EmbeddingSite = {
+          path: node.path, tokens: TOKENS, vocab: node.inFeatures, dim: node.outFeatures,
+          ids: g.input(`ids:${node.path}`, [TOKENS], "i32"),
+          table: g.weight(node.weight.name, node.weight.shape),
+          y: g.activation(`y:${node.path}`, [TOKENS, node.outFeatures]),
+        };
+        g.op("forward", embeddingForward({ tokens: TOKENS, vocab: site.vocab, D: site.dim }, runtime.profile), { ids: site.ids, table: site.table, out: site.y }, `${node.path} gather`);
+        hooks.embedding!.forward(site, module, ctx);
+        embeddings.push({ site, weight: node.weight.name, ids: Int32Array.from({ length: TOKENS }, (_, t) => (t * 37 + 5) % site.vocab) });
+        continue;
+      }
       const site: LinearSite = {
         path: node.path,
         layout: node.kind === "conv1d" ? "in_out" : "out_in",
@@ -56,7 +72,7 @@ for (const name of cases) {
       hook.forward(site, module, ctx);
       sites.push({ site, weight: node.weight.name, ...(node.bias ? { bias: node.bias.name } : {}) });
     }
-    const ys = sites.map((s) => s.site.y);
+    const ys = [...sites.map((s) => s.site.y), ...embeddings.map((e) => e.site.y)];
     const { graph, wgsl } = g.finish({ ids: null, labels: null, loss: null, logits: null, params: g.trainedElements > 0 ? "params" : null, grads: null, gradSumSq: null }, []);
     // Every output stays readable after the pass: give each its own slot.
     for (const b of graph.buffers) if (ys.includes(b.name)) b.slot = 1000 + ys.indexOf(b.name);
@@ -65,8 +81,18 @@ for (const name of cases) {
       runner.setScalar("training", 0);
       const inputs = sites.map((s, i) => Float32Array.from(randomFloat64(TOKENS * s.site.inFeatures, 17 + i)));
       sites.forEach((s, i) => runner.write(s.site.x, inputs[i]!));
+      embeddings.forEach((e) => runner.write(e.site.ids, e.ids));
       await runner.run(["forward"]);
       let checked = 0;
+      for (const { site, weight, ids } of embeddings) {
+        const got = new Float32Array(TOKENS * site.dim);
+        await runner.read(site.y, got);
+        const table = merged.get(weight)!;
+        const want = Float64Array.from({ length: TOKENS * site.dim }, (_, i) => table[ids[Math.floor(i / site.dim)]! * site.dim + (i % site.dim)]!);
+        const error = relativeError(got, want);
+        assert.ok(error <= 1e-5, `${site.path}: relative error ${error}`);
+        checked++;
+      }
       for (const [i, { site, weight, bias }] of sites.entries()) {
         const got = new Float32Array(TOKENS * site.outFeatures);
         await runner.read(site.y, got);

@@ -52,10 +52,10 @@ export function referenceLogits(tree: ModelTree, weights: Weights, ids: number[]
   const H = c.hiddenSize;
   const gpt2 = tree.family === "gpt2";
   const embed = tree.modules.find((m) => m.path === (gpt2 ? "transformer.wte" : "model.embed_tokens"))!;
-  let x = gather(weights(embed.weight.name), flat, H);
+  let x = gather(weights(embed.weight.name, embed.path), flat, H);
   if (gpt2) {
     const wpe = tree.modules.find((m) => m.path === "transformer.wpe")!;
-    x = add(x, gather(weights(wpe.weight.name), flat.map((_, t) => t % T), H));
+    x = add(x, gather(weights(wpe.weight.name, wpe.path), flat.map((_, t) => t % T), H));
   }
   const dims = { B, Tq: T, Tk: T, H: c.heads, Hkv: c.kvHeads, D: c.headDim, scale: 1 / Math.sqrt(c.headDim) };
   for (let l = 0; l < c.layers; l++) {

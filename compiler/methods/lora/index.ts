@@ -4,6 +4,7 @@ import { loraPeft } from "./peft.js";
 import { loraHyperparameters } from "./schema.js";
 import { loraAdaptation } from "./tensors.js";
 import { loraGraph } from "./graph.js";
+import { loraEmbedding } from "./embedding.js";
 import { loraMerge } from "./merge.js";
 import { loraMixed } from "./mixed.js";
 import { loraCombiner } from "./combine.js";
@@ -16,6 +17,6 @@ export const lora: MethodDefinition = {
   hyperparameters: loraHyperparameters,
   peft: loraPeft,
   adapt: loraAdaptation,
-  graph: { linear: loraGraph, merge: loraMerge, mixed: loraMixed },
+  graph: { linear: loraGraph, embedding: loraEmbedding, merge: loraMerge, mixed: loraMixed },
   combine: loraCombiner,
 };
