@@ -27,6 +27,7 @@ export interface GenerateOptions {
   maxTokens?: number;
   temperature?: number;
   topP?: number;
+  topK?: number;
   seed?: number;
   batch?: number;
   json?: boolean;
@@ -94,7 +95,8 @@ async function run(io: Io, options: GenerateOptions): Promise<number> {
   const runner = await GraphRunner.create(runtime, graph, wgsl, { weight: (n) => readFloat32(model.checkpoint, n), saved, seed: 0 });
   if (merge) await runner.run(["merge"]);
   const session = new DecodeSession(runner);
-  const settings = { maxTokens, temperature, topP, seed: options.seed ?? 0, eos: eosTokens(model.tree.dir, tokenizer.eos) };
+  // transformers samples from the 50 most probable tokens unless told otherwise.
+  const settings = { maxTokens, temperature, topP, topK: options.topK ?? 50, seed: options.seed ?? 0, eos: eosTokens(model.tree.dir, tokenizer.eos) };
   const outputs: GenerationOutput[] = [];
   const started = performance.now();
   try {

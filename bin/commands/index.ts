@@ -158,6 +158,7 @@ Several adapters are loaded once over one base, and each batch row runs with its
     .option("--use <name|none>", "the adapter of each --prompt, in order (one --use applies to all; default: the first adapter)", collect)
     .option("--max-tokens <n>", "new tokens per prompt at most (default 32)", nonNegativeInt)
     .option("--temperature <t>", "0 for greedy (default); above 0 samples", number)
+    .option("--top-k <k>", "sample from the k most probable tokens (default 50, as transformers; 0: all)", nonNegativeInt)
     .option("--top-p <p>", "sample from the smallest set of tokens with this much probability (default 1)", number)
     .option("--seed <n>", "the sampling seed: the same seed gives the same text (default 0)", nonNegativeInt)
     .option("--batch <n>", "prompts generated together at most (default 8)", positiveInt)

@@ -1,13 +1,16 @@
 // Choosing the next token from a row of logits on the host: greedy (argmax,
 // first of equal maxima, as torch.argmax) when the temperature is 0,
-// otherwise temperature then top-p (nucleus) sampling as transformers'
-// TemperatureLogitsWarper and TopPLogitsWarper, drawn from a seeded generator.
+// otherwise temperature, top-k, then top-p (nucleus) sampling, in the order of
+// transformers' TemperatureLogitsWarper, TopKLogitsWarper and TopPLogitsWarper,
+// drawn from a seeded generator.
 
 export interface SamplingOptions {
   /** 0: greedy. */
   temperature: number;
   /** Keep the most probable tokens whose probabilities sum to at least this (1: all). */
   topP: number;
+  /** Keep only the k most probable tokens first (0 or absent: all). */
+  topK?: number;
 }
 
 /**
@@ -47,11 +50,18 @@ export function sampleToken(logits: ArrayLike<number>, options: SamplingOptions,
     p[k] = Math.exp(logits[order[k]!]! / options.temperature - top);
     sum += p[k]!;
   }
-  // The smallest prefix whose mass reaches top_p (at least one token).
-  let kept = n;
+  // The k most probable (and any tied with the k-th, as transformers keeps them), renormalised;
+  // then the smallest prefix whose mass reaches top_p (at least one token).
+  let kept = options.topK && options.topK > 0 ? Math.min(options.topK, n) : n;
+  while (kept < n && p[kept] === p[kept - 1]) kept++;
+  if (kept < n) {
+    sum = 0;
+    for (let k = 0; k < kept; k++) sum += p[k]!;
+  }
   if (options.topP < 1) {
+    const candidates = kept;
     let mass = 0;
-    for (let k = 0; k < n; k++) {
+    for (let k = 0; k < candidates; k++) {
       mass += p[k]! / sum;
       if (mass >= options.topP) {
         kept = k + 1;

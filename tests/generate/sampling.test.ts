@@ -1,6 +1,6 @@
 // Host-side token choice: greedy is the first maximum; sampling is
-// reproducible from its seed and stream, keeps to the top-p nucleus, and
-// follows the tempered distribution.
+// reproducible from its seed and stream, keeps to the top-k tokens and the
+// top-p nucleus, and follows the tempered distribution.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { argmax, sampleToken, samplingRng } from "../../runtime/generate/sampling.js";
@@ -47,6 +47,18 @@ test("frequencies follow softmax(logits / temperature)", () => {
       assert.ok(Math.abs(counts[i]! / n - p) <= 4 * Math.sqrt((p * (1 - p)) / n) + 1e-9, `T=${temperature} token ${i}: ${counts[i]! / n} vs ${p}`);
     });
   }
+});
+
+test("top-k keeps the k most probable tokens (ties with the k-th too, as transformers), then top-p applies to them renormalised", () => {
+  const r = samplingRng(3, 0);
+  const seen = (options: { topK: number; topP: number }) => [...new Set(Array.from({ length: 600 }, () => sampleToken(logits, { temperature: 1, ...options }, r)))].sort();
+  // Tokens by probability: 1 = 3 (tied), 4, 0, 5, 2.
+  assert.equal(seen({ topK: 3, topP: 1 }), [1, 3, 4]);
+  assert.equal(seen({ topK: 1, topP: 1 }), [1, 3], "the token tied with the first is kept");
+  assert.equal(seen({ topK: 0, topP: 1 }), [0, 1, 2, 3, 4, 5]);
+  // Within the top 3 (0.42, 0.42, 0.16 renormalised), p = 0.8 needs only tokens 1 and 3.
+  assert.equal(seen({ topK: 3, topP: 0.8 }), [1, 3]);
+  assert.equal(seen({ topK: 3, topP: 0.9 }), [1, 3, 4]);
 });
 
 test.run();
