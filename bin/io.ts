@@ -2,6 +2,8 @@
 export interface Io {
   out(line: string): void;
   err(line: string): void;
+  /** Text without a newline (streamed output); absent where only whole lines are taken. */
+  write?(text: string): void;
   /** True when stdout is a terminal (colour, progress bars). */
   isTty: boolean;
 }
@@ -13,6 +15,7 @@ export function stderrIsTty(): boolean {
 
 export const processIo: Io = {
   out: (line) => void process.stdout.write(line + "\n"),
+  write: (text) => void process.stdout.write(text),
   err: (line) => void process.stderr.write(line + "\n"),
   isTty: Boolean(process.stdout.isTTY),
 };

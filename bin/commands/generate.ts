@@ -99,10 +99,13 @@ async function run(io: Io, options: GenerateOptions): Promise<number> {
   const settings = { maxTokens, temperature, topP, topK: options.topK ?? 50, seed: options.seed ?? 0, eos: eosTokens(model.tree.dir, tokenizer.eos) };
   const outputs: GenerationOutput[] = [];
   const started = performance.now();
+  // One prompt on a terminal: the text as it comes.
+  const streamer = !options.json && prompts.length === 1 && io.isTty && io.write ? new TextStreamer(tokenizer, io.write.bind(io)) : undefined;
+  if (streamer) io.write!(prompts[0]!);
   try {
     for (let at = 0; at < prompts.length; at += batch) {
       const requests: GenerationRequest[] = encoded.slice(at, at + batch).map((prompt, k) => ({ prompt, adapter: setup.index(used[at + k]!), stream: at + k }));
-      outputs.push(...(await generateBatch(session, requests, settings)));
+      outputs.push(...(await generateBatch(session, requests, settings, streamer ? (_, token) => streamer.push(token) : undefined)));
     }
   } finally {
     runner.destroy();
@@ -120,6 +123,8 @@ async function run(io: Io, options: GenerateOptions): Promise<number> {
   }));
   if (options.json) {
     io.out(JSON.stringify({ results, ...(merged ? { merged } : {}), generated_tokens: generated, seconds: round(seconds), tokens_per_s: round(generated / seconds) }));
+  } else if (streamer) {
+    streamer.end();
   } else {
     results.forEach((r, i) => {
       if (results.length > 1) io.out(`${i > 0 ? "\n" : ""}[${i + 1}] ${r.adapter === null ? "no adapter" : `${merged ? "merged" : "adapter"} ${r.adapter}`}`);
@@ -144,4 +149,29 @@ function useList(options: GenerateOptions, prompts: number, fallback: string): s
   if (use.length === 1) return new Array<string>(prompts).fill(use[0]!);
   if (use.length !== prompts) throw new UserError(`${use.length} --use for ${prompts} --prompt: give one --use per prompt, in the same order (or one for all)`);
   return use;
+}
+
+/**
+ * Decoded text written as tokens arrive. A byte-level token can end inside a
+ * UTF-8 character, which decodes to U+FFFD until the rest arrives: text
+ * ending in one is held back.
+ */
+class TextStreamer {
+  private readonly tokens: number[] = [];
+  private shown = 0;
+
+  constructor(private readonly tokenizer: ModelTokenizer, private readonly write: (text: string) => void) {}
+
+  push(token: number): void {
+    this.tokens.push(token);
+    const text = this.tokenizer.decode(this.tokens);
+    if (text.endsWith("\uFFFD") || text.length <= this.shown) return;
+    this.write(text.slice(this.shown));
+    this.shown = text.length;
+  }
+
+  end(): void {
+    const text = this.tokens.length > 0 ? this.tokenizer.decode(this.tokens) : "";
+    this.write(`${text.slice(this.shown)}\n`);
+  }
 }

@@ -10,6 +10,7 @@ import { hasStackTrace, peftc } from "../helpers/cli.js";
 import { scratchDir, tinyModel } from "../helpers/fixtures.js";
 import { repoRoot } from "../helpers/paths.js";
 import { goldenAdapters } from "./helpers.js";
+import { generateCommand } from "../../bin/commands/generate.js";
 
 interface Result {
   prompt: string;
@@ -92,6 +93,18 @@ test("bad input exits 1 with a clear message and no stack trace; a bad command l
   }
   assert.is(peftc(["generate", "--model", model]).status, 2, "no --prompt");
   assert.is(peftc(["generate", "--model", model, "--prompt", "x", "--max-tokens", "many"]).status, 2);
+});
+
+test("one prompt on a terminal streams its text as it comes: the same text, in pieces", async () => {
+  const pieces: string[] = [];
+  const lines: string[] = [];
+  const io = { out: (l: string) => void lines.push(l), err: () => {}, write: (t: string) => void pieces.push(t), isTty: true };
+  const status = await generateCommand(io, { model, adapter: [loraA], prompt: [golden.prompt], maxTokens: 8 });
+  assert.is(status, 0);
+  const whole = generate(["--adapter", loraA, "--prompt", golden.prompt, "--max-tokens", "8"]).results[0]!;
+  assert.is(pieces.join(""), `${golden.prompt}${whole.text}\n`);
+  assert.ok(pieces.length > 2, `${pieces.length} writes`);
+  assert.equal(lines, []);
 });
 
 test.run();
