@@ -30,12 +30,13 @@ export interface TrainBenchRow {
 
 const OPTIMIZER = { lr: 1e-4, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1 };
 
-function graphOf(model: LoadedModel, adapters: string, batch: number, seqLen: number, rt: GpuRuntime, options: { backwardToInputs?: boolean; recompute?: boolean; packedWeights?: boolean } = {}) {
+function graphOf(model: LoadedModel, adapters: string, batch: number, seqLen: number, rt: GpuRuntime, options: { backwardToInputs?: boolean; recompute?: boolean; packedWeights?: boolean; evaluation?: boolean } = {}) {
   const spec = analyzeSpec({ path: "bench.peft", text: `peft 1\n${adapters}\n` });
   if (!spec.ir) throw new Error(spec.diagnostics.map((d) => d.message).join("\n"));
   const planned = buildPlan(spec.ir, model.tree);
   if (!planned.plan) throw new Error(planned.diagnostics.map((d) => d.message).join("\n"));
-  return lowerCausalLM({ tree: model.tree, plan: planned.plan, batch, seqLen, device: rt.profile, optimizer: OPTIMIZER, ...options });
+  const { evaluation, ...rest } = options;
+  return lowerCausalLM({ tree: model.tree, plan: planned.plan, batch, seqLen, device: rt.profile, ...(evaluation ? {} : { optimizer: OPTIMIZER }), ...rest });
 }
 
 /** Bytes of every buffer the runner allocates for a graph (activations by shared slot): its peak. */
@@ -51,7 +52,7 @@ export function bufferBytes(graph: Graph): number {
   return bytes;
 }
 
-async function stepTime(rt: GpuRuntime, model: LoadedModel, built: ReturnType<typeof graphOf>, phases: ("forward" | "loss" | "backward" | "optimizer")[], reps: number): Promise<number> {
+async function stepTime(rt: GpuRuntime, model: LoadedModel, built: ReturnType<typeof graphOf>, phases: ("forward" | "loss" | "backward" | "optimizer" | "eval")[], reps: number): Promise<number> {
   const runner = await GraphRunner.create(rt, built.graph, built.wgsl, { weight: (n) => readFloat32(model.checkpoint, n), seed: 1 });
   try {
     const tokens = built.graph.batch * built.graph.seqLen;
@@ -103,6 +104,11 @@ export async function trainBenchmarks(rt: GpuRuntime, reps = 5, log: (s: string)
   const recomputeMs = await stepTime(rt, model, loraRecompute, ["forward", "loss", "backward", "optimizer"], reps);
   log("timing the frozen forward + backward ...");
   const frozenMs = await stepTime(rt, model, frozen, ["forward", "loss", "backward"], reps);
+  log("timing evaluation forwards ...");
+  const evalBase = graphOf(model, "", batch, seqLen, rt, { evaluation: true });
+  const evalLora = graphOf(model, LORA, batch, seqLen, rt, { evaluation: true });
+  const evalBaseMs = await stepTime(rt, model, evalBase, ["eval"], reps);
+  const evalLoraMs = await stepTime(rt, model, evalLora, ["eval"], reps);
   log("timing the LoRA step and the frozen step on the BF16 checkpoint (weights kept in 16 bits) ...");
   const loraBf16Ms = await stepTime(rt, bf16, loraBf16, ["forward", "loss", "backward", "optimizer"], reps);
   const frozenBf16Ms = await stepTime(rt, bf16, frozenBf16, ["forward", "loss", "backward"], reps);
@@ -115,6 +121,8 @@ export async function trainBenchmarks(rt: GpuRuntime, reps = 5, log: (s: string)
     { name: "frozen forward + backward to the inputs", msPerStep: frozenMs, tokensPerSecond: tokens / (frozenMs / 1000) },
     { name: "LoRA r=16 on q,k,v,o: step with AdamW", msPerStep: loraMs, tokensPerSecond: tokens / (loraMs / 1000), ratio: loraMs / frozenMs, target: "≤ 1.10× the frozen step", met: loraMs / frozenMs <= 1.1 },
     { name: "LoRA step, gradient_checkpointing = true", msPerStep: recomputeMs, tokensPerSecond: tokens / (recomputeMs / 1000), ratio: recomputeMs / frozenMs, note: "ratio to the frozen step" },
+    { name: "evaluation forward + loss, base model", msPerStep: evalBaseMs, tokensPerSecond: tokens / (evalBaseMs / 1000) },
+    { name: "evaluation forward + loss, LoRA", msPerStep: evalLoraMs, tokensPerSecond: tokens / (evalLoraMs / 1000), ratio: evalLoraMs / evalBaseMs, note: "ratio to the base model" },
     { name: "GPU buffers of a LoRA run", bufferBytes: loraBytes },
     { name: "GPU buffers of a LoRA run, gradient_checkpointing", bufferBytes: recomputeBytes },
     { name: "GPU buffers of full fine-tuning (all linears)", bufferBytes: fullBytes, note: "norms and embeddings frozen in both" },

@@ -3,6 +3,7 @@
 // method's hook; every other linear is a plain GEMM whose backward computes
 // dX only when something below needs it, and never dW of the frozen weight.
 import { gemm } from "../codegen/gemm.js";
+import { gemmPlan } from "../codegen/gemm_plan.js";
 import type { DeviceProfile } from "../codegen/types.js";
 import type { PlanAdapter, PlanModule } from "../resolve/plan-types.js";
 import type { GraphBuilder } from "./builder.js";
@@ -50,10 +51,13 @@ export interface LinearHook {
 }
 
 export function plainLinearForward(site: LinearSite, ctx: LinearContext): void {
-  const instance = gemm({ M: site.tokens, N: site.outFeatures, K: site.inFeatures, transB: site.layout === "out_in", bias: Boolean(site.bias) }, ctx.device);
+  const shape = { M: site.tokens, N: site.outFeatures, K: site.inFeatures, transB: site.layout === "out_in", bias: Boolean(site.bias) };
   const bind: Record<string, string> = { a: site.x, b: site.weight, c: site.y };
   if (site.bias) bind.bias = site.bias;
-  ctx.g.op("forward", instance, bind, `${site.path} forward`);
+  // Evaluating, many rows: the planned product (on CPU adapters W transposed into a short-lived copy, then the
+  // faster A·B kernel). Training keeps the direct kernel: the copy would add a weight's size to the step's peak memory.
+  if (!ctx.g.training) ctx.g.plan("forward", gemmPlan(shape, ctx.device), bind, `${site.path} forward`);
+  else ctx.g.op("forward", gemm(shape, ctx.device), bind, `${site.path} forward`);
 }
 
 /** dX = dY·W (Linear) or dY·Wᵀ (Conv1D). */
