@@ -17,7 +17,8 @@ import { UserError } from "../errors.js";
 import { findMethod } from "../methods/registry.js";
 import type { ModelTree, ModuleNode } from "../models/types.js";
 import type { Plan, PlanAdapter, PlanModule } from "../resolve/plan-types.js";
-import type { EmbeddingHook } from "./embedding.js";
+import type { EmbeddingHook, EmbeddingSite } from "./embedding.js";
+import { selectRows } from "../codegen/select_rows.js";
 import { GraphBuilder } from "./builder.js";
 import { GradTracker } from "./grads.js";
 import { plainLinearBackward, plainLinearForward, type LinearContext, type LinearSite } from "./linear.js";
@@ -96,8 +97,7 @@ function adaptedModules(plan: Plan, mixed: boolean): Map<string, MixedEntry[]> {
       // Mixed graphs hold several adapters per module, each over its own rows.
       if (out.has(m.path) && !mixed) throw new UserError(`${m.path} is adapted by two adapters at once; train them one at a time`);
       // Embeddings go to the method's embedding hook (CausalLMLowering.embeddingHooks).
-      if (m.kind === "embedding" && method.graph?.embedding && !mixed) continue;
-      if (m.kind === "embedding" && method.graph?.embedding) throw new UserError(`${adapter.method} on ${m.path} (an embedding) in a mixed-adapter batch is not supported yet: run its rows alone`);
+      if (m.kind === "embedding" && method.graph?.embedding) continue;
       if (m.kind !== "linear" && m.kind !== "conv1d") throw new UserError(`${adapter.method} on ${m.path} (${m.kind}) is not supported by the graph yet`);
       out.set(m.path, [...(out.get(m.path) ?? []), { module: m, hook, adapter, index, mixed: method.graph?.mixed }]);
     }
@@ -105,14 +105,22 @@ function adaptedModules(plan: Plan, mixed: boolean): Map<string, MixedEntry[]> {
   return out;
 }
 
-/** Adapted embedding modules by path, with their method's embedding hook. */
-function adaptedEmbeddings(plan: Plan): Map<string, { module: PlanModule; hook: EmbeddingHook; adapter: PlanAdapter }> {
-  const out = new Map<string, { module: PlanModule; hook: EmbeddingHook; adapter: PlanAdapter }>();
-  for (const adapter of plan.adapters) {
+interface EmbeddingEntry {
+  module: PlanModule;
+  hook: EmbeddingHook;
+  adapter: PlanAdapter;
+  /** The adapter's place in the plan: its value in a mixed graph's adapter index. */
+  index: number;
+}
+
+/** Adapted embedding modules by path, with their method's embedding hook (several in a mixed graph). */
+function adaptedEmbeddings(plan: Plan): Map<string, EmbeddingEntry[]> {
+  const out = new Map<string, EmbeddingEntry[]>();
+  plan.adapters.forEach((adapter, index) => {
     const hook = findMethod(adapter.method)?.graph?.embedding;
-    if (!hook) continue;
-    for (const m of adapter.modules) if (m.kind === "embedding") out.set(m.path, { module: m, hook, adapter });
-  }
+    if (!hook) return;
+    for (const m of adapter.modules) if (m.kind === "embedding") out.set(m.path, [...(out.get(m.path) ?? []), { module: m, hook, adapter, index }]);
+  });
   return out;
 }
 
@@ -148,7 +156,7 @@ export class CausalLMLowering {
     if (input.mixed && input.optimizer) throw new UserError("a mixed-adapter batch is for evaluation and generation; train one adapter at a time");
     if (input.mixed && !adapterIndex) throw new Error("graph: a mixed-adapter lowering needs the adapter index buffer");
     this.adapted = adaptedModules(input.plan, Boolean(input.mixed));
-    this.embeddingHooks = input.mixed ? new Map() : adaptedEmbeddings(input.plan);
+    this.embeddingHooks = adaptedEmbeddings(input.plan);
     this.modules = new Map(input.tree.modules.map((m) => [m.path, m]));
     this.tokens = input.batch * input.seqLen;
   }
@@ -502,15 +510,40 @@ export class CausalLMLowering {
 
   /** Hands an embedding's gathered rows to the hook of the adapter adapting it, if any; its backward takes their gradient. */
   adaptEmbedding(m: ModuleNode, ids: string, y: string): void {
-    const adapted = this.embeddingHooks.get(m.path);
-    if (!adapted) return;
+    const entries = this.embeddingHooks.get(m.path);
+    if (!entries) return;
     const site = { path: m.path, tokens: this.tokens, vocab: m.inFeatures, dim: m.outFeatures, ids, table: this.weightOf(m), y };
+    if (this.input.mixed) {
+      this.mixedEmbedding(site, entries);
+      return;
+    }
+    const adapted = entries[0]!;
     const ctx = { ...this.ctx, adapter: adapted.adapter };
     adapted.hook.forward(site, adapted.module, ctx);
     this.grads.propagate(y, [], true);
     this.onBackward(() => {
       if (this.grads.has(y)) adapted.hook.backward(site, adapted.module, ctx, this.grads.read(y));
     });
+  }
+
+  /**
+   * An embedding of a mixed graph: each adapter's hook over a copy of the
+   * gathered rows, whose rows of that adapter's sequences are copied back
+   * (as the linear layers' generic fallback does).
+   */
+  private mixedEmbedding(site: EmbeddingSite, entries: EmbeddingEntry[]): void {
+    const { g, device } = this.ctx;
+    const size = site.tokens * site.dim;
+    for (const e of entries) {
+      const own = g.scoped(e.adapter.name, () => {
+        const y = g.activation(`${site.y}@adapter`, [site.tokens, site.dim]);
+        g.op("forward", elementwise({ op: "scale", alpha: 1 }, size, device), { a: site.y, out: y }, `${site.path} rows for adapter ${e.adapter.name}`);
+        e.hook.forward({ ...site, y }, e.module, { ...this.ctx, adapter: e.adapter });
+        return y;
+      });
+      g.op("forward", selectRows({ rows: site.tokens, width: site.dim, slot: e.index, rowsPerIndex: this.input.seqLen }, device),
+        { x: own, index: this.adapterIndex!, out: site.y }, `${site.path} rows of adapter ${e.adapter.name}`);
+    }
   }
 
   /** The token embeddings of `ids` (plus learned positions), through every block: the last block's output. */

@@ -4,7 +4,8 @@
 // generic fallback (each adapter's hook, then a row select) are both checked,
 // in the evaluation graph and in the generation graph; a DoRA adapter, which
 // the fused path does not take, and other methods' adapters (LoHa, VeRA) mix
-// with fused ones in the same batch.
+// with fused ones in the same batch, and so do LoRA adapters on the token
+// embedding.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { LoadedModel } from "../../compiler/models/load.js";
@@ -70,15 +71,18 @@ test("evaluation graph: a DoRA adapter (generic fallback) beside LoRA ones (fuse
   await checkEval(CASES, [2, 0, -1, 1], false);
 });
 
+test("evaluation graph: LoRA on the token embedding (per-adapter rows) beside LoRA on q, v (fused) and none", async () => {
+  await checkEval([{ name: "embed", dir: "lora-embed-llama" }, CASES[0]!], [0, 1, -1, 0], false);
+});
+
 test("evaluation graph: LoHa and VeRA (generic fallback, VeRA's shared projections per adapter) beside LoRA (fused)", async () => {
   await checkEval([{ name: "loha", dir: "loha-llama" }, { name: "vera", dir: "vera-llama" }, CASES[0]!], [1, 0, -1, 2], false);
 });
 
-async function checkDecode(generic: boolean): Promise<void> {
+async function checkDecode(generic: boolean, cases = CASES, index = [0, 2, -1, 1]): Promise<void> {
   const model = loadFixture(tinyModel("llama"));
   const vocab = model.tree.config.vocabSize;
-  const { plan, adapters } = loadGolden(model, CASES);
-  const index = [0, 2, -1, 1];
+  const { plan, adapters } = loadGolden(model, cases);
   const session = await decodeSession(model, plan, adapters, { batch: index.length, chunk: 4, capacity: 24, mixed: { generic } });
   try {
     session.setAdapters(index);
@@ -110,6 +114,10 @@ test("generation graph: each sequence decodes with its own adapter (fused LoRA, 
 
 test("generation graph, generic fallback forced", async () => {
   await checkDecode(true);
+});
+
+test("generation graph: a LoRA adapter on the token embedding beside one on q, v, and none", async () => {
+  await checkDecode(false, [{ name: "embed", dir: "lora-embed-llama" }, CASES[0]!], [1, 0, -1, 0]);
 });
 
 test.run();
