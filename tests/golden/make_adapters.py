@@ -14,8 +14,6 @@ The adapters start from init_*=False (random), so that they change the output.
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 
 import torch
@@ -23,8 +21,8 @@ from peft import IA3Config, LoHaConfig, LoKrConfig, LoraConfig, VeraConfig, get_
 from safetensors.torch import save_file
 from transformers import AutoModelForCausalLM
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+from golden_files import HERE, chosen_cases, drop_model_card, fixture_models
+
 OUT = os.path.join(HERE, "adapters")
 
 CASES = [
@@ -57,20 +55,14 @@ def loss_of(logits, ids):
 
 
 def main():
-    only = set(sys.argv[1:])
-    unknown = only - {name for name, _, _ in CASES}
-    if unknown:
-        sys.exit(f"no such case: {', '.join(sorted(unknown))}")
-    if not only:
-        shutil.rmtree(OUT, ignore_errors=True)
-    os.makedirs(OUT, exist_ok=True)
+    chosen = chosen_cases([name for name, _, _ in CASES], OUT)
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["node", os.path.join(ROOT, "dist", "tests", "fixtures", "make-models.js"), tmp], check=True, capture_output=True)
+        models = fixture_models(tmp)
         for name, kind, make in CASES:
-            if only and name not in only:
+            if name not in chosen:
                 continue
             shutil.rmtree(os.path.join(OUT, name), ignore_errors=True)
-            model_dir = os.path.join(tmp, f"tiny-{kind}")
+            model_dir = models[kind]
             torch.manual_seed(1234)
             model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float64)
             vocab = model.config.vocab_size
@@ -84,7 +76,7 @@ def main():
             target = os.path.join(OUT, name)
             # Saved in float32, as training in float32 saves it.
             peft_model.to(torch.float32).save_pretrained(target)
-            os.remove(os.path.join(target, "README.md"))  # PEFT's model-card template: not data
+            drop_model_card(target)
             peft_model.to(torch.float64)
             merged_model = peft_model.merge_and_unload()
             adapted_names = set()

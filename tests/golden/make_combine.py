@@ -12,10 +12,9 @@ Writes tests/golden/combine/:
 The combined adapters: cat and svd (svd_rank 3) of lora-layers-llama (0.7) and lora-llama (-0.3);
 linear of lora-llama (0.6) and second (0.5), which share rank 4.
 """
-import sys
 import os
 import shutil
-import subprocess
+import sys
 import tempfile
 
 import torch
@@ -23,8 +22,8 @@ from peft import IA3Config, LoraConfig, PeftModel, get_peft_model
 from safetensors.torch import save_file
 from transformers import AutoModelForCausalLM
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+from golden_files import HERE, drop_model_card, fixture_models
+
 ADAPTERS = os.path.join(HERE, "adapters")
 OUT = os.path.join(HERE, "combine")
 
@@ -33,8 +32,7 @@ def main():
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
     os.makedirs(OUT, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["node", os.path.join(ROOT, "dist", "tests", "fixtures", "make-models.js"), tmp], check=True, capture_output=True)
-        model_dir = os.path.join(tmp, "tiny-llama")
+        model_dir = fixture_models(tmp)["llama"]
         if which in ("all", "lora"):
             lora(tmp, model_dir)
         if which in ("all", "ia3"):
@@ -49,16 +47,14 @@ def ia3(tmp, model_dir):
     config = IA3Config(target_modules=["k_proj", "up_proj", "down_proj"], feedforward_modules=["up_proj", "down_proj"], init_ia3_weights=False)
     second = get_peft_model(base, config)
     second.to(torch.float32).save_pretrained(os.path.join(OUT, "ia3-second"))
-    os.remove(os.path.join(OUT, "ia3-second", "README.md"))
+    drop_model_card(os.path.join(OUT, "ia3-second"))
     base = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float64)
     model = PeftModel.from_pretrained(base, os.path.join(ADAPTERS, "ia3-llama"), adapter_name="first")
     model.load_adapter(os.path.join(OUT, "ia3-second"), adapter_name="second_ia3")
     model.add_weighted_adapter(["first", "second_ia3"], [0.6, -0.5], "ia3")
     model.save_pretrained(os.path.join(tmp, "saved-ia3"), selected_adapters=["ia3"])
     shutil.copytree(os.path.join(tmp, "saved-ia3", "ia3"), os.path.join(OUT, "ia3"))
-    readme = os.path.join(OUT, "ia3", "README.md")
-    if os.path.exists(readme):
-        os.remove(readme)
+    drop_model_card(os.path.join(OUT, "ia3"))
     print("ia3 combined")
 
 
@@ -73,7 +69,7 @@ def lora(tmp, model_dir):
     base = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float64)
     second = get_peft_model(base, LoraConfig(r=4, lora_alpha=12, target_modules=["q_proj", "k_proj"], init_lora_weights=False))
     second.to(torch.float32).save_pretrained(os.path.join(OUT, "second"))
-    os.remove(os.path.join(OUT, "second", "README.md"))
+    drop_model_card(os.path.join(OUT, "second"))
 
     base = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float64)
     model = PeftModel.from_pretrained(base, os.path.join(ADAPTERS, "lora-layers-llama"), adapter_name="first")
@@ -91,9 +87,7 @@ def lora(tmp, model_dir):
                 expected[f"delta.{how}.{path}"] = module.get_delta_weight(how).to(torch.float32).contiguous()
         model.save_pretrained(os.path.join(tmp, "saved"), selected_adapters=[how])
         shutil.copytree(os.path.join(tmp, "saved", how), os.path.join(OUT, how))
-        readme = os.path.join(OUT, how, "README.md")
-        if os.path.exists(readme):
-            os.remove(readme)
+        drop_model_card(os.path.join(OUT, how))
     save_file(expected, os.path.join(OUT, "expected.safetensors"), metadata={"format": "pt"})
     print(len(expected), "deltas")
 

@@ -13,15 +13,14 @@ on the GPU may then disagree honestly).
 """
 import json
 import os
-import subprocess
 import tempfile
 
 import torch
 from peft import PeftModel
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+from golden_files import HERE, fixture_models
+
 OUT = os.path.join(HERE, "generate.json")
 MAX_NEW = 12
 
@@ -46,9 +45,9 @@ def greedy(model, ids):
 def main():
     cases = []
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["node", os.path.join(ROOT, "dist", "tests", "fixtures", "make-models.js"), tmp], check=True, capture_output=True)
+        models = fixture_models(tmp)
         for kind, adapter, prompt in CASES:
-            model_dir = os.path.join(tmp, f"tiny-{kind}")
+            model_dir = models[kind]
             tokenizer = AutoTokenizer.from_pretrained(model_dir)
             ids = tokenizer(prompt, return_tensors="pt").input_ids
             model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)

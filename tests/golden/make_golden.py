@@ -22,14 +22,9 @@ from peft import PeftConfig, get_peft_model, get_peft_model_state_dict
 from peft.tuners.tuners_utils import check_target_module_exists
 from transformers import AutoModelForCausalLM
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+from golden_files import HERE, ROOT, fixture_models
+
 PEFTC = ["node", os.path.join(ROOT, "dist", "bin", "peftc.js")]
-
-
-def fixture_models(tmp):
-    subprocess.run(["node", os.path.join(ROOT, "dist", "tests", "fixtures", "make-models.js"), tmp], check=True, capture_output=True)
-    return {"llama": os.path.join(tmp, "tiny-llama"), "qwen2": os.path.join(tmp, "tiny-qwen2"), "gpt2": os.path.join(tmp, "tiny-gpt2")}
 
 
 def peft_config(adapter, tmp):

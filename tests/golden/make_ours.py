@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 
 import torch
@@ -22,8 +21,8 @@ from peft import PeftModel
 from safetensors.torch import load_file, save_file
 from transformers import AutoModelForCausalLM
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+from golden_files import HERE, ROOT, chosen_cases, fixture_models
+
 OUT = os.path.join(HERE, "ours")
 PEFTC = os.path.join(ROOT, "dist", "bin", "peftc.js")
 
@@ -37,17 +36,14 @@ CASES = [
 
 
 def main():
-    only = set(sys.argv[1:])
-    if not only:
-        shutil.rmtree(OUT, ignore_errors=True)
-    os.makedirs(OUT, exist_ok=True)
+    chosen = chosen_cases([name for name, _, _ in CASES], OUT)
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["node", os.path.join(ROOT, "dist", "tests", "fixtures", "make-models.js"), tmp], check=True, capture_output=True)
+        models = fixture_models(tmp)
         for name, kind, adapter in CASES:
-            if only and name not in only:
+            if name not in chosen:
                 continue
             shutil.rmtree(os.path.join(OUT, name), ignore_errors=True)
-            model_dir = os.path.join(tmp, f"tiny-{kind}")
+            model_dir = models[kind]
             data = os.path.join(tmp, "data", "completion.jsonl")
             spec = os.path.join(tmp, f"{name}.peft")
             with open(spec, "w") as f:
