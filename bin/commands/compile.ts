@@ -33,16 +33,10 @@ export async function compile(io: Io, file: string, options: CompileOptions): Pr
   }
   if (options.emit === "peft-config") {
     const adapter = chooseAdapter(spec.ir, options.adapter);
-    try {
-      io.out(peftConfigText(spec.ir, adapter));
-    } catch (e) {
-      // Selections PEFT's fields cannot say are written as the module paths they give on the model.
-      if (!(e instanceof UserError) || (!spec.ir.model?.path && !options.model)) throw e;
-      const resolved = resolveSpec(spec, options.model ? { modelDir: options.model } : {});
-      const planned = resolved.plan?.adapters.find((a) => a.name === adapter.name);
-      if (!planned) throw e;
-      io.out(peftConfigText(spec.ir, adapter, planned.modules.map((m) => m.path)));
-    }
+    // With a model, the config is the bundle's: Conv1D targets set fan_in_fan_out, and selections
+    // PEFT's fields cannot say are written as the module paths they give on the model.
+    const resolved = spec.ir.model?.path || options.model ? resolveSpec(spec, options.model ? { modelDir: options.model } : {}) : undefined;
+    io.out(peftConfigText(spec.ir, adapter, resolved?.plan?.adapters.find((a) => a.name === adapter.name)));
     return 0;
   }
   if (!options.emit && !options.output) throw new UserError("compile needs -o BUNDLE (write a bundle) or --emit STAGE (print ir, plan, graph or peft-config)");

@@ -73,19 +73,11 @@ export function compileSpec(spec: AnalyzedSpec, options: CompileOptions): Compil
     device: options.device,
     ...(train ? { optimizer: { ...train.optimizer, maxGradNorm: train.maxGradNorm }, recompute: train.gradientCheckpointing, packedWeights: true } : {}),
   });
-  // PEFT sets fan_in_fan_out for Conv1D targets (GPT-2) itself; the saved config says so.
-  for (const adapter of ir.adapters) {
-    const planned = resolved.plan.adapters.find((a) => a.name === adapter.name);
-    if (planned?.modules.some((m) => m.kind === "conv1d") && "fan_in_fan_out" in adapter.hyperparameters) {
-      adapter.hyperparameters = { ...adapter.hyperparameters, fan_in_fan_out: true };
-    }
-  }
   const peftConfigs: Record<string, string> = {};
   for (const adapter of ir.adapters) {
     // Adapters PEFT has no method for (full, bitfit) are saved as weights only.
     if (!findMethod(adapter.method)?.peft) continue;
-    const planned = resolved.plan.adapters.find((a) => a.name === adapter.name);
-    peftConfigs[adapter.name] = peftConfigText(ir, adapter, planned?.modules.map((m) => m.path));
+    peftConfigs[adapter.name] = peftConfigText(ir, adapter, resolved.plan.adapters.find((a) => a.name === adapter.name));
   }
   return {
     bundle: {

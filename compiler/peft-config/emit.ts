@@ -2,6 +2,7 @@
 import { UserError } from "../errors.js";
 import { findMethod, hyperparametersOf } from "../methods/registry.js";
 import type { MethodDefinition } from "../methods/types.js";
+import type { PlanAdapter } from "../resolve/plan-types.js";
 import type { AdapterIR, SpecIR } from "../spec/ir.js";
 import { pythonJson } from "./json.js";
 import { selectorsToPeftModules, selectorToPatternKey } from "./selectors.js";
@@ -11,15 +12,17 @@ const SAVED = { inference_mode: true } as const;
 
 /**
  * The config as PEFT writes the file (sorted keys, Python floats, no final newline).
- * `resolved` (the module paths the adapter adapts on its model) stands in for
- * target rules that PEFT's fields cannot express, such as all_linear plus lm_head.
+ * `planned` (the adapter resolved on its model) gives what the spec alone cannot:
+ * the module paths, for target rules PEFT's fields cannot express (such as
+ * all_linear plus lm_head), and whether a target is a Conv1D (GPT-2), for which
+ * PEFT sets fan_in_fan_out itself.
  */
-export function peftConfigText(ir: SpecIR, adapter: AdapterIR, resolved?: string[]): string {
+export function peftConfigText(ir: SpecIR, adapter: AdapterIR, planned?: PlanAdapter): string {
   const method = findMethod(adapter.method);
-  return pythonJson(emitPeftConfig(ir, adapter, resolved), new Set(method?.peft?.floatFields ?? []));
+  return pythonJson(emitPeftConfig(ir, adapter, planned), new Set(method?.peft?.floatFields ?? []));
 }
 
-export function emitPeftConfig(ir: SpecIR, adapter: AdapterIR, resolved?: string[]): Record<string, unknown> {
+function emitPeftConfig(ir: SpecIR, adapter: AdapterIR, planned?: PlanAdapter): Record<string, unknown> {
   const method = findMethod(adapter.method);
   if (!method) throw new Error(`unknown method ${adapter.method}`);
   const codec = method.peft;
@@ -49,8 +52,9 @@ export function emitPeftConfig(ir: SpecIR, adapter: AdapterIR, resolved?: string
   for (const field of ["layers_to_transform", "modules_to_save"]) {
     if (Array.isArray(fields[field]) && (fields[field] as unknown[]).length === 0) fields[field] = null;
   }
-  if (method.targets !== "none") emitRules(adapter, method, fields, resolved);
+  if (method.targets !== "none") emitRules(adapter, method, fields, planned?.modules.map((m) => m.path));
   codec.encode?.(adapter.hyperparameters, fields);
+  if ("fan_in_fan_out" in fields && planned?.modules.some((m) => m.kind === "conv1d")) fields.fan_in_fan_out = true;
   return fields;
 }
 
