@@ -136,6 +136,7 @@ function fromBundle(dir: string, options: TrainOptions): Prepared {
     peftConfigs: bundle.peftConfigs,
     model,
     bundleId: sha256(readFileSync(join(dir, "bundle.json"), "utf8")),
+    // Its data paths are absolute (compileSpec made them so).
     base: process.cwd(),
     keys: keysOf(bundle.plan),
     title: `${dir}: ${settings.adapter}`,

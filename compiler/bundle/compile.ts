@@ -2,6 +2,7 @@
 // plan, the graph for its train block (or for evaluation), the kernels, and
 // the PEFT configs its adapters are saved with.
 import { createHash } from "node:crypto";
+import { dirname, resolve as resolvePath } from "node:path";
 import { hasErrors, type Diagnostic } from "../../grammar/diagnostics.js";
 import type { DeviceProfile } from "../codegen/types.js";
 import { UserError } from "../errors.js";
@@ -26,7 +27,7 @@ export interface CompiledBundle {
   /** adapter_config.json text per adapter name. */
   peftConfigs: Record<string, string>;
   train?: TrainSettings;
-  /** The model directory as the spec or --model gave it. */
+  /** The model directory, absolute: --model, or the spec's path taken from the spec file's folder (as compiling read it). */
   modelPath: string;
   device: DeviceProfile;
 }
@@ -57,6 +58,11 @@ export function compileSpec(spec: AnalyzedSpec, options: CompileOptions): Compil
       throw new UserError(options.adapter ? `no train block for adapter '${options.adapter}' (train blocks: ${names})` : `the spec has several train blocks (${names}): choose one with --adapter NAME`);
     }
     train = trainSettings(chosen, options);
+    // The spec's data paths are relative to its folder (an override, to the working directory): kept absolute, so that a bundle trains from anywhere.
+    const folder = dirname(resolvePath(spec.source.path));
+    const data = train.data;
+    const path = options.data ? resolvePath(data.path) : resolvePath(folder, data.path);
+    train = { ...train, data: { ...data, path, ...(data.eval !== undefined ? { eval: resolvePath(folder, data.eval) } : {}) } };
   }
   // A train block trains its adapter: the others are not part of this run.
   const ir: SpecIR = train ? { ...spec.ir, adapters: spec.ir.adapters.filter((a) => a.name === train!.adapter) } : spec.ir;
@@ -89,7 +95,7 @@ export function compileSpec(spec: AnalyzedSpec, options: CompileOptions): Compil
       wgsl,
       peftConfigs,
       ...(train ? { train } : {}),
-      modelPath: options.modelDir ?? ir.model?.path ?? "",
+      modelPath: resolved.modelDir ? resolvePath(resolved.modelDir) : "",
       device: options.device,
     },
     model: resolved.model,

@@ -1,7 +1,7 @@
 // Bundles: written by peftc compile, byte for byte the same for the same
-// inputs, and refused against another model.
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+// inputs, trainable from any working directory, and refused against another model.
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { hasStackTrace, peftc } from "../helpers/cli.js";
@@ -77,6 +77,21 @@ test("a damaged graph.json is refused with the graph's problem, before any GPU w
   const typed = peftc(["train", bundle, "--model", model, "--out", join(dir, "run4")]);
   assert.is(typed.status, 1);
   assert.match(typed.stderr, "/phases/forward/0/dispatch");
+});
+
+test("a bundle of a spec with relative model and data paths trains from another working directory", () => {
+  // The spec's paths are relative to its own folder; compile and train each run from elsewhere.
+  const root = join(dir, "relative");
+  mkdirSync(join(root, "specs"), { recursive: true });
+  const elsewhere = join(root, "elsewhere", "deeper");
+  mkdirSync(elsewhere, { recursive: true });
+  writeJsonl(join(root, "data.jsonl"), colourPairs(16, 7));
+  writeFileSync(join(root, "specs", "r.peft"), `peft 1\nmodel llama { path = "${relative(join(root, "specs"), model)}" }\nadapter chat: lora { r = 2  target "q_proj" }\ntrain chat { data = "../data.jsonl"  seq_len = 16  batch = 2  steps = 1 }\n`);
+  const compiled = peftc(["compile", join(root, "specs", "r.peft"), "-o", "bundle"], { cwd: root });
+  assert.is(compiled.status, 0, compiled.stderr);
+  const trained = peftc(["train", join(root, "bundle"), "--out", join(root, "run"), "--json"], { cwd: elsewhere });
+  assert.is(trained.status, 0, trained.stderr);
+  assert.is(JSON.parse(trained.stdout).steps, 1);
 });
 
 test.run();
