@@ -24,14 +24,17 @@ export function selectRows(shape: SelectRowsShape, _device: DeviceProfile): Kern
     template: "select_rows.wgsl.hbs",
     variant: "copy",
     reason: "one invocation per element; rows of other indices return at once",
-    spec: { ...shape },
+    spec: { rows: shape.rows, width: shape.width, rowsPerIndex: shape.rowsPerIndex },
     view: { ...shape, WG, gy },
     workgroupSize: [WG, 1, 1],
     bindings: [
       { name: "x", access: "read", type: "f32" },
       { name: "index", access: "read", type: "i32" },
       { name: "out", access: "read_write", type: "f32" },
+      { name: "params", access: "uniform" },
     ],
+    // The slot is a param: one pipeline serves every adapter of a mixed batch.
+    params: [{ name: "slot", type: "i32" }],
   });
-  return { kernel, dispatch: [ceilDiv(shape.width, WG), gy, ceilDiv(shape.rows, gy)] };
+  return { kernel, dispatch: [ceilDiv(shape.width, WG), gy, ceilDiv(shape.rows, gy)], params: { slot: shape.slot } };
 }

@@ -8,6 +8,7 @@ import type { GpuRuntime } from "../gpu/index.js";
 import type { CompiledKernel } from "../gpu/pipelines.js";
 import { KernelError } from "../gpu/errors.js";
 import { fromFloat32 } from "../files/safetensors.js";
+import { packParams } from "../gpu/params.js";
 import { initialValues } from "./init.js";
 
 interface Binding {
@@ -172,15 +173,7 @@ export class GraphRunner {
   }
 
   private writeParams(params: NonNullable<PreparedOp["params"]>): void {
-    const data = new ArrayBuffer(Math.max(16, Math.ceil((params.fields.length * 4) / 16) * 16));
-    const view = new DataView(data);
-    params.fields.forEach((field, i) => {
-      const value = params.values[field.name]!;
-      if (field.type === "f32") view.setFloat32(i * 4, value, true);
-      else if (field.type === "i32") view.setInt32(i * 4, value, true);
-      else view.setUint32(i * 4, value, true);
-    });
-    this.runtime.device.queue.writeBuffer(params.buffer, 0, data);
+    this.runtime.device.queue.writeBuffer(params.buffer, 0, packParams(params.fields, (name) => params.values[name]!));
   }
 
   /** Sets a run-time scalar (lr, step, gradScale...); ops reading it see the new value from the next run. */

@@ -5,6 +5,7 @@
 import type { KernelInstance, ParamField } from "../../compiler/codegen/types.js";
 import type { Bindable } from "./buffers.js";
 import { KernelError } from "./errors.js";
+import { packParams } from "./params.js";
 import type { CompiledKernel, PipelineCache } from "./pipelines.js";
 
 interface Step {
@@ -87,14 +88,10 @@ export class Dispatcher {
   }
 
   private paramsBuffer(fields: ParamField[], values: Record<string, number>, key: string): GPUBuffer {
-    const data = new ArrayBuffer(Math.max(16, Math.ceil((fields.length * 4) / 16) * 16));
-    const view = new DataView(data);
-    fields.forEach((field, i) => {
-      const value = values[field.name];
-      if (value === undefined) throw new Error(`kernel ${key}: no value for params.${field.name}`);
-      if (field.type === "f32") view.setFloat32(i * 4, value, true);
-      else if (field.type === "i32") view.setInt32(i * 4, value, true);
-      else view.setUint32(i * 4, value, true);
+    const data = packParams(fields, (name) => {
+      const value = values[name];
+      if (value === undefined) throw new Error(`kernel ${key}: no value for params.${name}`);
+      return value;
     });
     const buffer = this.device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.device.queue.writeBuffer(buffer, 0, data);

@@ -18,7 +18,8 @@ import type { LinearHook, LinearSite } from "../../graph/linear.js";
 import type { InitSpec } from "../../graph/types.js";
 import type { PlanModule } from "../../resolve/plan-types.js";
 import { describeCost, lohaCost } from "./cost.js";
-import { dropoutSalt, lycorisDropoutMask } from "../lycoris/dropout.js";
+import { DROPOUT_PARAMS, dropoutSalt } from "../../codegen/dropout.js";
+import { lycorisDropoutMask } from "../lycoris/dropout.js";
 import { lohaElementwise, type LohaDims } from "./kernels.js";
 
 export interface LohaFactors {
@@ -113,8 +114,8 @@ export const lohaGraph: LinearHook = {
       const p = dropoutOf(module);
       g.activation(n.d, [site.outFeatures]);
       // PEFT's LoHa always divides by the kept fraction.
-      g.op("forward", lycorisDropoutMask({ outFeatures: site.outFeatures, rankP: p.rank, moduleP: p.module, rescale: true, salt: dropoutSalt("loha", module.path) }, device),
-        { mask: n.d }, `${module.path} loha dropout factors`, { seed: { scalar: "dropoutSeed" }, training: { scalar: "training" } });
+      g.op("forward", lycorisDropoutMask({ outFeatures: site.outFeatures, rankP: p.rank, moduleP: p.module, rescale: true, salt: dropoutSalt(`loha:${module.path}`) }, device),
+        { mask: n.d }, `${module.path} loha dropout factors`, DROPOUT_PARAMS);
     }
     const d: Record<string, string> = rowScale ? { d: n.d } : {};
     if (cost.path === "materialised") {

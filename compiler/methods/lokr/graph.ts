@@ -17,14 +17,16 @@
 //
 // Dropout, as PEFT: rank_dropout zeroes whole rows of ΔW (outputs) for a step,
 // module_dropout skips the whole update for a step; both are one factor per
-// output, drawn from the step's seed (see templates/lokr_mask.wgsl.hbs).
+// output, drawn from the step's seed (methods/lycoris/templates/lycoris_dropout.wgsl.hbs).
 import { gemm, type GemmTiling } from "../../codegen/gemm.js";
 import { UserError } from "../../errors.js";
 import { plainLinearBackward, plainLinearForward, type LinearHook, type LinearSite } from "../../graph/linear.js";
 import type { PlanModule } from "../../resolve/plan-types.js";
 import { computeFactors, declareTensors, factorBuffers, layoutOf } from "./factors.js";
 import { scaleAlong } from "../../codegen/scale.js";
-import { dropoutSalt, lycorisDropoutMask } from "../lycoris/dropout.js";
+import { DROPOUT_PARAMS, dropoutSalt } from "../../codegen/dropout.js";
+import type { GraphBuilder } from "../../graph/builder.js";
+import { lycorisDropoutMask } from "../lycoris/dropout.js";
 
 // Batched GEMMs run one token per dispatch z, which WebGPU caps at 65535.
 const MAX_TOKENS = 65535;
@@ -41,12 +43,8 @@ function check(site: LinearSite, module: PlanModule): void {
 
 const rankP = (m: PlanModule) => (m.hyperparameters.rank_dropout as number | undefined) ?? 0;
 const moduleP = (m: PlanModule) => (m.hyperparameters.module_dropout as number | undefined) ?? 0;
-const dropped = (m: PlanModule) => rankP(m) > 0 || moduleP(m) > 0;
-
-/** Tells apart the masks of different modules in a step. */
-export function lokrSalt(path: string): number {
-  return dropoutSalt("lokr", path);
-}
+/** Dropouts act while training only: a graph that never trains emits no mask. */
+const dropped = (m: PlanModule, g: GraphBuilder) => g.training && (rankP(m) > 0 || moduleP(m) > 0);
 
 const names = (m: PlanModule) => ({
   p: `lokr_p:${m.path}`,
@@ -84,14 +82,14 @@ export const lokrGraph: LinearHook = {
     // Δy_t = s·w1·P_t, written straight into y's row t (outL, outK), or kept for the mask.
     const perToken = (accumulate: boolean) =>
       gemm({ M: l.outL, N: l.outK, K: l.inM, alpha: s, accumulate, batch: { count: T, strideA: 0, strideB: l.inM * l.outK, strideC: site.outFeatures } }, device);
-    if (!dropped(module)) {
+    if (!dropped(module, g)) {
       g.op("forward", perToken(true), { a: f.w1, b: n.p, c: site.y }, `${module.path} lokr y += s·w1·P`);
       return;
     }
     g.activation(n.mask, [site.outFeatures]);
     g.activation(n.delta, [T, site.outFeatures]);
-    const mask = lycorisDropoutMask({ outFeatures: site.outFeatures, rankP: rankP(module), moduleP: moduleP(module), rescale: module.hyperparameters.rank_dropout_scale === true, salt: lokrSalt(module.path) }, device);
-    g.op("forward", mask, { mask: n.mask }, `${module.path} lokr dropout mask`, { seed: { scalar: "dropoutSeed" }, training: { scalar: "training" } });
+    const mask = lycorisDropoutMask({ outFeatures: site.outFeatures, rankP: rankP(module), moduleP: moduleP(module), rescale: module.hyperparameters.rank_dropout_scale === true, salt: dropoutSalt(`lokr:${module.path}`) }, device);
+    g.op("forward", mask, { mask: n.mask }, `${module.path} lokr dropout mask`, DROPOUT_PARAMS);
     g.op("forward", perToken(false), { a: f.w1, b: n.p, c: n.delta }, `${module.path} lokr Δy = s·w1·P`);
     g.op("forward", scaleAlong({ rows: T, cols: site.outFeatures, along: "columns", accumulate: true }, device), { src: n.delta, s: n.mask, out: site.y }, `${module.path} lokr y += mask·Δy`);
   },
@@ -107,7 +105,7 @@ export const lokrGraph: LinearHook = {
     const out = site.outFeatures;
     // The update's share of dY: dY itself, or dY times the step's mask.
     let d = dy;
-    if (dropped(module)) {
+    if (dropped(module, g)) {
       d = g.activation(n.dyMasked, [T, out]);
       g.op("backward", scaleAlong({ rows: T, cols: out, along: "columns" }, device), { src: dy, s: n.mask, out: d }, `${module.path} lokr mask·dY`);
     }

@@ -4,8 +4,7 @@
 //
 //   u = dropout(x)·Aᵀ        z = x·Wᵀ + s·u·Bᵀ        y = z (+ b)          LoRA
 //   n = ‖W + s·B·A‖ per row (no gradient)    y = (m / n) ⊙ z (+ b)          DoRA
-import { createHash } from "node:crypto";
-import { dropout } from "../../codegen/dropout.js";
+import { DROPOUT_PARAMS, dropout, dropoutSalt } from "../../codegen/dropout.js";
 import { elementwise } from "../../codegen/elementwise.js";
 import { gemm } from "../../codegen/gemm.js";
 import { loraLinearBackward, loraLinearForward } from "../../codegen/lora.js";
@@ -58,11 +57,10 @@ function shape(site: LinearSite, module: PlanModule, bias: boolean) {
   };
 }
 
-function salt(path: string): number {
-  return createHash("sha256").update(path).digest().readUInt32LE(0);
-}
-
-const p = (module: PlanModule) => module.hyperparameters.dropout as number;
+// LoRA's masks are salted by the bare module path.
+const salt = (path: string) => dropoutSalt(path);
+/** Dropout acts while training only: a graph that never trains copies nothing. */
+const p = (module: PlanModule, g: GraphBuilder) => (g.training ? (module.hyperparameters.dropout as number) : 0);
 const names = (module: PlanModule) => ({
   u: `u:${module.path}`,
   xd: `x_dropped:${module.path}`,
@@ -87,15 +85,15 @@ export const loraGraph: LinearHook = {
     const r = module.hyperparameters.r as number;
     g.activation(n.u, [site.tokens, r]);
     const bind: Record<string, string> = { x: site.x, W: site.weight, lora_A: t.A.param, lora_B: t.B.param, u: n.u };
-    if (p(module) > 0) {
+    if (p(module, g) > 0) {
       g.activation(n.xd, [site.tokens, site.inFeatures]);
-      g.op("forward", dropout({ count: site.tokens * site.inFeatures, p: p(module), salt: salt(module.path) }, device),
-        { x: site.x, out: n.xd }, `${module.path} lora dropout`, { seed: { scalar: "dropoutSeed" }, training: { scalar: "training" } });
+      g.op("forward", dropout({ count: site.tokens * site.inFeatures, p: p(module, g), salt: salt(module.path) }, device),
+        { x: site.x, out: n.xd }, `${module.path} lora dropout`, DROPOUT_PARAMS);
       bind.x_dropped = n.xd;
     }
     if (!t.m) {
       const plan = loraLinearForward(shape(site, module, Boolean(site.bias)), device);
-      if (p(module) > 0) lowRankReads(plan, [0], "x_dropped");
+      if (p(module, g) > 0) lowRankReads(plan, [0], "x_dropped");
       g.plan("forward", plan, { ...bind, y: site.y, ...(site.bias ? { bias: site.bias } : {}) }, `${module.path} lora forward`);
       return;
     }
@@ -103,7 +101,7 @@ export const loraGraph: LinearHook = {
     g.activation(n.z, [site.tokens, site.outFeatures]);
     g.activation(n.norm, [site.outFeatures]);
     const plan = loraLinearForward(shape(site, module, false), device);
-    if (p(module) > 0) lowRankReads(plan, [0], "x_dropped");
+    if (p(module, g) > 0) lowRankReads(plan, [0], "x_dropped");
     g.plan("forward", plan, { ...bind, y: n.z }, `${module.path} dora z`);
     const norm = doraNorm(site, module, device);
     g.op("forward", norm, { W: site.weight, lora_A: t.A.param, lora_B: t.B.param, norm: n.norm }, `${module.path} dora norm`);
@@ -119,7 +117,7 @@ export const loraGraph: LinearHook = {
     const { g, device } = ctx;
     const t = loraTensors(g, module);
     const n = names(module);
-    const dropped = p(module) > 0;
+    const dropped = p(module, g) > 0;
     let dz = dy;
     if (t.m) {
       // dm = Σ_t dy·z / n; dz = (m / n)·dy.
@@ -150,6 +148,6 @@ function backwardDroppedDx(site: LinearSite, module: PlanModule, { g, device }: 
     { a: dy, b: site.weight, c: dx.buffer }, `${module.path} lora backward dx (base)`);
   const partial = g.activation(`dx_low_rank:${module.path}`, [site.tokens, site.inFeatures]);
   g.op("backward", gemm({ M: site.tokens, N: site.inFeatures, K: r }, device), { a: du, b: A, c: partial }, `${module.path} lora backward dx (low rank)`);
-  g.op("backward", dropout({ count: site.tokens * site.inFeatures, p: p(module), salt: salt(module.path), backward: true, accumulate: true }, device),
-    { x: partial, out: dx.buffer }, `${module.path} lora dropout backward`, { seed: { scalar: "dropoutSeed" }, training: { scalar: "training" } });
+  g.op("backward", dropout({ count: site.tokens * site.inFeatures, p: p(module, g), salt: salt(module.path), backward: true, accumulate: true }, device),
+    { x: partial, out: dx.buffer }, `${module.path} lora dropout backward`, DROPOUT_PARAMS);
 }

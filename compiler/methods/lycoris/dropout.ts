@@ -2,7 +2,6 @@
 // rank_dropout drops whole output rows of ΔW, module_dropout skips the whole
 // update for a step. Both hold for every token of the batch, so one factor
 // per output feature, made on the GPU from the step's seed, is exact.
-import { createHash } from "node:crypto";
 import { renderKernel, wgslF32 } from "../../codegen/render.js";
 import type { DeviceProfile, KernelInstance } from "../../codegen/types.js";
 
@@ -18,11 +17,6 @@ export interface DropoutMaskShape {
   rescale: boolean;
   /** Which module's draws these are (see dropoutSalt). */
   salt: number;
-}
-
-/** A module's own stream of draws: a hash of its method and path. */
-export function dropoutSalt(method: string, path: string): number {
-  return createHash("sha256").update(`${method}:${path}`).digest().readUInt32LE(0);
 }
 
 /** Tensors: → mask [out]. Params: seed, training. One workgroup (the rescale needs the kept count, a workgroup sum). */

@@ -11,8 +11,8 @@
 // Keeping w costs a [tokens, out] activation and saves the [out, r] GEMM over
 // tokens that dλ_b would otherwise need; the λ-scaled slices of A and B are
 // small ([r, in], [out, r]) and remade each step from the current λ.
-import { createHash } from "node:crypto";
-import { dropout } from "../../codegen/dropout.js";
+import { DROPOUT_PARAMS, dropout, dropoutSalt } from "../../codegen/dropout.js";
+import type { GraphBuilder } from "../../graph/builder.js";
 import { gemm } from "../../codegen/gemm.js";
 import type { LinearHook } from "../../graph/linear.js";
 import type { PlanModule } from "../../resolve/plan-types.js";
@@ -20,11 +20,9 @@ import { scaleAlong } from "../../codegen/scale.js";
 import { veraColumnDot } from "./kernels.js";
 import { lambdas, projections, sliceOfA } from "./tensors-graph.js";
 
-const p = (module: PlanModule) => (module.hyperparameters.dropout as number | undefined) ?? 0;
-
-function salt(path: string): number {
-  return createHash("sha256").update(`vera:${path}`).digest().readUInt32LE(0);
-}
+/** Dropout acts while training only: a graph that never trains copies nothing. */
+const p = (module: PlanModule, g: GraphBuilder) => (g.training ? (module.hyperparameters.dropout as number | undefined) ?? 0 : 0);
+const salt = (path: string) => dropoutSalt(`vera:${path}`);
 
 const names = (path: string) => ({
   xd: `x_dropped:${path}`,
@@ -37,8 +35,6 @@ const names = (path: string) => ({
   dxLow: `dx_low_rank:${path}`,
 });
 
-const dropoutParams = { seed: { scalar: "dropoutSeed" }, training: { scalar: "training" } };
-
 export const veraGraph: LinearHook = {
   forward(site, module, { g, device, adapter }) {
     const P = projections(g, adapter);
@@ -47,9 +43,9 @@ export const veraGraph: LinearHook = {
     const { tokens: T, inFeatures: inF, outFeatures: out } = site;
     const r = P.r;
     let xa = site.x;
-    if (p(module) > 0) {
+    if (p(module, g) > 0) {
       xa = g.activation(n.xd, [T, inF]);
-      g.op("forward", dropout({ count: T * inF, p: p(module), salt: salt(module.path) }, device), { x: site.x, out: xa }, `${module.path} vera dropout`, dropoutParams);
+      g.op("forward", dropout({ count: T * inF, p: p(module, g), salt: salt(module.path) }, device), { x: site.x, out: xa }, `${module.path} vera dropout`, DROPOUT_PARAMS);
     }
     g.activation(n.h, [T, r]);
     g.op("forward", gemm({ M: T, N: r, K: inF, transB: true }, device), { a: xa, b: sliceOfA(g, P, inF, device), c: n.h }, `${module.path} vera h`);
@@ -80,7 +76,7 @@ export const veraGraph: LinearHook = {
     g.activation(n.ad, [r, inF]);
     g.op("backward", scaleAlong({ rows: r, cols: inF, ld: P.maxIn, along: "rows" }, device), { src: P.A, s: l.d.param, out: n.ad }, `${module.path} vera λ_d·A`);
     const transB = site.layout === "in_out";
-    if (p(module) === 0) {
+    if (p(module, g) === 0) {
       // dx = dy·W + dv·(λ_d ⊙ A[:, :in]) in one GEMM: the low-rank term continues its accumulators.
       g.op("backward", gemm({ M: T, N: inF, K: out, transB, lora: { R: r, transL: false, scale: 1 }, accumulate: dx.accumulate }, device),
         { a: dy, b: site.weight, u: n.dv, l: n.ad, c: dx.buffer }, `${module.path} vera dx`);
@@ -90,7 +86,7 @@ export const veraGraph: LinearHook = {
     g.op("backward", gemm({ M: T, N: inF, K: out, transB, accumulate: dx.accumulate }, device), { a: dy, b: site.weight, c: dx.buffer }, `${module.path} vera dx (base)`);
     g.activation(n.dxLow, [T, inF]);
     g.op("backward", gemm({ M: T, N: inF, K: r }, device), { a: n.dv, b: n.ad, c: n.dxLow }, `${module.path} vera dx (low rank)`);
-    g.op("backward", dropout({ count: T * inF, p: p(module), salt: salt(module.path), backward: true, accumulate: true }, device),
-      { x: n.dxLow, out: dx.buffer }, `${module.path} vera dropout backward`, dropoutParams);
+    g.op("backward", dropout({ count: T * inF, p: p(module, g), salt: salt(module.path), backward: true, accumulate: true }, device),
+      { x: n.dxLow, out: dx.buffer }, `${module.path} vera dropout backward`, DROPOUT_PARAMS);
   },
 };
