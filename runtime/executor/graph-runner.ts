@@ -3,7 +3,7 @@
 // compiles every kernel once and builds every bind group once, then encodes
 // whole phases into one compute pass per run. It knows no method and no model.
 import type { KernelSource, ParamField } from "../../compiler/codegen/types.js";
-import type { Graph, GraphBuffer, GraphOp, InitSpec, PhaseName, ScalarRef } from "../../compiler/graph/types.js";
+import type { Graph, GraphBuffer, GraphOp, PhaseName, ScalarRef } from "../../compiler/graph/types.js";
 import type { GpuRuntime } from "../gpu/index.js";
 import type { CompiledKernel } from "../gpu/pipelines.js";
 import { KernelError } from "../gpu/errors.js";
@@ -71,7 +71,6 @@ export class GraphRunner {
   }
 
   private allocate(): void {
-    const { device } = this.runtime;
     const slots = new Map<number, number>();
     for (const b of this.graph.buffers) if (b.role === "activation" && b.slot !== undefined) slots.set(b.slot, Math.max(slots.get(b.slot) ?? 0, b.size));
     const slotBuffers = new Map<number, GPUBuffer>();
@@ -89,7 +88,6 @@ export class GraphRunner {
         this.bindings.set(b.name, { buffer: slotBuffers.get(b.slot!)!, offset: 0, size: b.size * 4 });
       }
     }
-    void device;
   }
 
   private createBuffer(bytes: number, label: string): GPUBuffer {
@@ -104,13 +102,20 @@ export class GraphRunner {
       const b = this.bindings.get(name)!;
       this.runtime.device.queue.writeBuffer(b.buffer, b.offset, data.buffer, data.byteOffset, data.byteLength);
     };
+    // A base tensor is read once and kept only until its last reader (a weight buffer, or a copy init) has it.
+    const readers = new Map<string, number>();
+    const reads = (tensor: string) => readers.set(tensor, (readers.get(tensor) ?? 0) + 1);
+    for (const b of this.graph.buffers) {
+      if (b.role === "weight") reads(b.tensor!);
+      else if (b.init?.kind === "copy" && ((b.role === "parameter" && b.view) || b.role === "frozen")) reads(b.init.from);
+    }
     const weights = new Map<string, Float32Array>();
     const weight = (tensor: string) => {
-      let values = weights.get(tensor);
-      if (!values) {
-        values = source.weight(tensor);
-        weights.set(tensor, values);
-      }
+      const values = weights.get(tensor) ?? source.weight(tensor);
+      const left = (readers.get(tensor) ?? 1) - 1;
+      readers.set(tensor, left);
+      if (left > 0) weights.set(tensor, values);
+      else weights.delete(tensor);
       return values;
     };
     for (const b of this.graph.buffers) {
@@ -126,15 +131,7 @@ export class GraphRunner {
         else if (b.init && b.init.kind !== "computed") write(b.name, initialValues(b.init, b.size, source.seed, b.name, (from) => weight(from)));
       }
     }
-    // Moments start at zero; gradients are cleared before each step.
-    for (const name of ["adam_m", "adam_v", "grads"]) {
-      const b = this.bindings.get(name);
-      if (b) {
-        const encoder = this.runtime.device.createCommandEncoder();
-        encoder.clearBuffer(b.buffer);
-        this.runtime.device.queue.submit([encoder.finish()]);
-      }
-    }
+    // AdamW's moments and the gradients start at zero: WebGPU creates buffers zeroed.
   }
 
   private async prepare(op: GraphOp, source: KernelSource): Promise<PreparedOp> {
@@ -266,4 +263,3 @@ function checkSize(buffer: GraphBuffer, values: Float32Array): Float32Array {
   return values;
 }
 
-export type { InitSpec };

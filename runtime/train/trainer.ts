@@ -126,7 +126,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     throw new TrainingStopped(`${resumed.path} is a checkpoint of another spec or model: it cannot be resumed here (start without --resume, or use another --out)`);
   }
   if (job.resume && !resumed) job.reporter.note(`no checkpoint in ${checkpoints}: starting from step 0`);
-  let history: MetricRecord[] = resumed ? metrics.truncate(resumed.state.step, job.settings.steps) : [];
+  const kept: MetricRecord[] = resumed ? metrics.truncate(resumed.state.step, job.settings.steps) : [];
   if (!resumed && existsSync(metrics.path)) writeFileAtomic(metrics.path, "");
 
   const runner = await GraphRunner.create(job.runtime, graph, job.wgsl, { weight: job.weights, seed: s.seed });
@@ -140,7 +140,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     job.reporter.start(s.steps, start);
     const losses = new Float32Array(s.batch * s.seqLen);
     const sumSq = new Float32Array(1);
-    let firstLoss = history.find((r) => r.loss !== undefined)?.loss;
+    let firstLoss = kept.find((r) => r.loss !== undefined)?.loss;
     let lastLoss: number | undefined;
     let windowTokens = 0;
     let windowStart = Date.now();
@@ -152,15 +152,16 @@ export async function train(job: TrainJob): Promise<TrainResult> {
       // The loss of a step is the mean over every predicted token of its micro-batches.
       runner.setScalar("gradScale", counted > 0 ? 1 / counted : 0);
       runner.setScalar("training", 1);
+      runner.setScalar("lr", learningRate(schedule, step));
+      runner.setScalar("step", step + 1);
       for (let k = 0; k < s.gradAccum; k++) {
         runner.setScalar("dropoutSeed", dropoutSeed(s.seed, step, k));
         runner.write(tokenIo(graph).ids, idsOf(micro[k]!, s.seqLen));
         runner.write(tokenIo(graph).labels, targets[k]!);
-        await runner.run(["forward", "loss", "backward"], k === 0 ? graph.zeroBeforeStep : []);
+        // The last micro-batch's submit carries the optimizer too: one wait per step fewer.
+        const last = k === s.gradAccum - 1;
+        await runner.run(last ? ["forward", "loss", "backward", "optimizer"] : ["forward", "loss", "backward"], k === 0 ? graph.zeroBeforeStep : []);
       }
-      runner.setScalar("lr", learningRate(schedule, step));
-      runner.setScalar("step", step + 1);
-      await runner.run(["optimizer"]);
       // Tokens processed (padding included), the figure a throughput is quoted in.
       windowTokens += s.gradAccum * s.batch * s.seqLen;
       const done = step + 1;
@@ -192,7 +193,6 @@ export async function train(job: TrainJob): Promise<TrainResult> {
         firstLoss ??= loss;
         lastLoss = loss;
         metrics.append(record);
-        history.push(record);
         job.reporter.step(done, record);
         windowTokens = 0;
         windowStart = Date.now();
@@ -201,7 +201,6 @@ export async function train(job: TrainJob): Promise<TrainResult> {
         const evaluation = await evaluate(runner, job.evaluation);
         const record = { step: done, eval_loss: evaluation.loss };
         metrics.append(record);
-        history.push(record);
         job.reporter.step(done, record);
       }
       if (checkpointing) {
@@ -213,14 +212,13 @@ export async function train(job: TrainJob): Promise<TrainResult> {
       evalLoss = (await evaluate(runner, job.evaluation)).loss;
       const record = { step: s.steps, eval_loss: evalLoss };
       metrics.append(record);
-      history.push(record);
       job.reporter.step(s.steps, record);
     }
     job.reporter.stop();
     const adapterDir = join(job.out, "adapter");
     await saveAdapters(runner, job, adapterDir);
     if (s.checkpointEvery > 0) writeCheckpoint(checkpoints, { version: 1, step: s.steps, bundle: job.bundleId, seed: s.seed }, await snapshot(runner));
-    history = metrics.read();
+    const history = metrics.read();
     writeFileAtomic(join(job.out, "loss.svg"), lossCurveSvg(job.title,
       history.filter((r) => r.loss !== undefined).map((r) => ({ step: r.step, loss: r.loss! })),
       history.filter((r) => r.eval_loss !== undefined).map((r) => ({ step: r.step, loss: r.eval_loss! }))));
