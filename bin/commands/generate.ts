@@ -154,7 +154,9 @@ function useList(options: GenerateOptions, prompts: number, fallback: string): s
 /**
  * Decoded text written as tokens arrive. A byte-level token can end inside a
  * UTF-8 character, which decodes to U+FFFD until the rest arrives: text
- * ending in one is held back.
+ * ending in one is held back. Once a line is written whole, decoding starts
+ * afresh after it (as transformers' TextStreamer), so that each token does not
+ * decode the whole output again.
  */
 class TextStreamer {
   private readonly tokens: number[] = [];
@@ -168,6 +170,10 @@ class TextStreamer {
     if (text.endsWith("\uFFFD") || text.length <= this.shown) return;
     this.write(text.slice(this.shown));
     this.shown = text.length;
+    if (text.endsWith("\n")) {
+      this.tokens.length = 0;
+      this.shown = 0;
+    }
   }
 
   end(): void {

@@ -37,44 +37,69 @@ export function argmax(logits: ArrayLike<number>): number {
   return best;
 }
 
+/** The k-th largest of the values (1-based), by quickselect: O(n) expected, the values left as they were. */
+function kthLargest(values: ArrayLike<number>, k: number): number {
+  const a = Float64Array.from(values);
+  let lo = 0;
+  let hi = a.length - 1;
+  const want = k - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! > pivot) i++;
+      while (a[j]! < pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i++] = a[j]!;
+        a[j--] = t;
+      }
+    }
+    if (want <= j) hi = j;
+    else if (want >= i) lo = i;
+    else break;
+  }
+  return a[want]!;
+}
+
 /** The next token of one sequence. */
 export function sampleToken(logits: ArrayLike<number>, options: SamplingOptions, random: () => number): number {
   if (options.temperature <= 0) return argmax(logits);
   const n = logits.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => logits[b]! - logits[a]! || a - b);
+  // Top-k first, as transformers: every token at least as likely as the k-th (ties with it kept),
+  // found in one pass, so that only they are sorted and exponentiated.
+  const k = options.topK && options.topK > 0 && options.topK < n ? options.topK : 0;
+  const threshold = k > 0 ? kthLargest(logits, k) : Number.NEGATIVE_INFINITY;
+  const order: number[] = [];
+  for (let i = 0; i < n; i++) if (logits[i]! >= threshold) order.push(i);
+  order.sort((a, b) => logits[b]! - logits[a]! || a - b);
   const top = logits[order[0]!]! / options.temperature;
-  // Probabilities in float64, largest first.
-  const p = new Float64Array(n);
+  // Probabilities in float64, largest first, over the candidates.
+  const p = new Float64Array(order.length);
   let sum = 0;
-  for (let k = 0; k < n; k++) {
-    p[k] = Math.exp(logits[order[k]!]! / options.temperature - top);
-    sum += p[k]!;
+  for (let j = 0; j < order.length; j++) {
+    p[j] = Math.exp(logits[order[j]!]! / options.temperature - top);
+    sum += p[j]!;
   }
-  // The k most probable (and any tied with the k-th, as transformers keeps them), renormalised;
-  // then the smallest prefix whose mass reaches top_p (at least one token).
-  let kept = options.topK && options.topK > 0 ? Math.min(options.topK, n) : n;
-  while (kept < n && p[kept] === p[kept - 1]) kept++;
-  if (kept < n) {
-    sum = 0;
-    for (let k = 0; k < kept; k++) sum += p[k]!;
-  }
+  // Then the smallest prefix whose mass reaches top_p (at least one token).
+  let kept = order.length;
   if (options.topP < 1) {
-    const candidates = kept;
     let mass = 0;
-    for (let k = 0; k < candidates; k++) {
-      mass += p[k]! / sum;
+    for (let j = 0; j < order.length; j++) {
+      mass += p[j]! / sum;
       if (mass >= options.topP) {
-        kept = k + 1;
+        kept = j + 1;
         break;
       }
     }
   }
   let keptSum = 0;
-  for (let k = 0; k < kept; k++) keptSum += p[k]!;
+  for (let j = 0; j < kept; j++) keptSum += p[j]!;
   let u = random() * keptSum;
-  for (let k = 0; k < kept; k++) {
-    u -= p[k]!;
-    if (u < 0) return order[k]!;
+  for (let j = 0; j < kept; j++) {
+    u -= p[j]!;
+    if (u < 0) return order[j]!;
   }
   return order[kept - 1]!;
 }
