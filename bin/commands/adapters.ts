@@ -71,13 +71,26 @@ export function basePlan(model: LoadedModel): Plan {
  * (indices into `adapters`, −1 for none): no adapter, one adapter for every
  * sequence (the plain graph), or several (a mixed-adapter graph holding the
  * used adapters; `index` maps each adapter's index to its place in it).
+ * Merged (--merge): the base graph, whose merge phase folds every loaded
+ * adapter into its weights (weight 1, in order); every sequence runs it.
  */
-export function graphAdapters(model: LoadedModel, adapters: readonly LoadedAdapter[], used: readonly number[]): {
+export function graphAdapters(model: LoadedModel, adapters: readonly LoadedAdapter[], used: readonly number[], merged = false): {
   plan: Plan;
   mixed: boolean;
   index: (i: number) => number;
   saved: (key: string, adapter?: string) => Float32Array | undefined;
+  merge?: { adapter: Plan["adapters"][number]; scale: number }[];
 } {
+  if (merged) {
+    return {
+      plan: basePlan(model),
+      mixed: false,
+      index: () => -1,
+      // The merge phase asks in each adapter's scope.
+      saved: (key, adapter) => adapters.find((a) => a.name === adapter)?.tensors.get(key),
+      merge: adapters.map((a) => ({ adapter: a.adapter, scale: 1 })),
+    };
+  }
   const distinct = [...new Set(used)].sort((a, b) => a - b);
   const loaded = distinct.filter((i) => i >= 0).map((i) => adapters[i]!);
   const base = basePlan(model);

@@ -13,7 +13,7 @@ import { readFloat32 } from "../../runtime/files/checkpoint.js";
 import { evaluateRows, type RowLoss } from "../../runtime/generate/mixed-eval.js";
 import { acquireRuntime } from "../../runtime/gpu/index.js";
 import type { Io } from "../io.js";
-import { adapterIndex, basePlan, graphAdapters, loadNamedAdapters, NO_ADAPTER } from "./adapters.js";
+import { adapterIndex, graphAdapters, loadNamedAdapters, NO_ADAPTER } from "./adapters.js";
 import { readData } from "./data.js";
 
 export interface EvalOptions {
@@ -64,7 +64,7 @@ export async function evalCommand(io: Io, options: EvalOptions): Promise<number>
     if (options.merge) {
       if (adapters.length === 0) throw new UserError("--merge folds the loaded adapters into the base weights: give at least one --adapter");
       if (options.use || perExample) throw new UserError('--merge evaluates every example with all loaded adapters merged: --use and per-example "adapter" fields cannot pick one');
-      const losses = await evaluateMerged(model, adapters, examples, seqLen, padId, options.batch ?? 8);
+      const losses = await evaluate(model, adapters, examples.map((e) => ({ example: e, adapter: -1 })), seqLen, padId, options.batch ?? 8, true);
       const r = summary(losses);
       if (options.json) io.out(JSON.stringify({ loss: r.loss, tokens: r.tokens, per_example: r.perExample, merged: adapters.map((a) => a.name) }));
       else io.out(`loss ${r.loss.toFixed(4)}  perplexity ${Math.exp(r.loss).toFixed(3)}  over ${r.tokens} predicted tokens in ${examples.length} examples (merged: ${adapters.map((a) => a.name).join(", ")})`);
@@ -104,13 +104,15 @@ export async function evalCommand(io: Io, options: EvalOptions): Promise<number>
   }
 }
 
-async function evaluate(model: LoadedModel, adapters: LoadedAdapter[], rows: { example: Example; adapter: number }[], seqLen: number, padId: number, batchSize: number): Promise<RowLoss[]> {
-  const setup = graphAdapters(model, adapters, rows.map((r) => r.adapter));
+/** Each row's losses with its adapter (or, merged, with every adapter folded into the weights first). */
+async function evaluate(model: LoadedModel, adapters: LoadedAdapter[], rows: { example: Example; adapter: number }[], seqLen: number, padId: number, batchSize: number, merged = false): Promise<RowLoss[]> {
+  const setup = graphAdapters(model, adapters, rows.map((r) => r.adapter), merged);
   const batch = Math.min(batchSize, rows.length);
   const runtime = await acquireRuntime();
-  const { graph, wgsl } = lowerCausalLM({ tree: model.tree, plan: setup.plan, batch, seqLen, device: runtime.profile, ...(setup.mixed ? { mixed: {} } : {}) });
+  const { graph, wgsl } = lowerCausalLM({ tree: model.tree, plan: setup.plan, batch, seqLen, device: runtime.profile, ...(setup.mixed ? { mixed: {} } : {}), ...(setup.merge ? { merge: setup.merge } : {}) });
   const runner = await GraphRunner.create(runtime, graph, wgsl, { weight: (name) => readFloat32(model.checkpoint, name), saved: setup.saved, seed: 0 });
   try {
+    if (setup.merge) await runner.run(["merge"]);
     const sequences = toSequences(rows.map((r) => r.example), seqLen, false, padId);
     return await evaluateRows(runner, sequences.map((sequence, i) => ({ sequence, adapter: setup.index(rows[i]!.adapter) })));
   } finally {
@@ -119,24 +121,6 @@ async function evaluate(model: LoadedModel, adapters: LoadedAdapter[], rows: { e
 }
 
 /** The examples' losses under the base model with every adapter merged into its weights on the GPU (in order, weight 1). */
-async function evaluateMerged(model: LoadedModel, adapters: LoadedAdapter[], examples: Example[], seqLen: number, padId: number, batchSize: number): Promise<RowLoss[]> {
-  const batch = Math.min(batchSize, examples.length);
-  const runtime = await acquireRuntime();
-  const merge = adapters.map((a) => ({ adapter: a.adapter, scale: 1 }));
-  const { graph, wgsl } = lowerCausalLM({ tree: model.tree, plan: basePlan(model), batch, seqLen, device: runtime.profile, merge });
-  const runner = await GraphRunner.create(runtime, graph, wgsl, {
-    weight: (name) => readFloat32(model.checkpoint, name),
-    saved: (key, adapter) => adapters.find((a) => a.name === adapter)?.tensors.get(key),
-    seed: 0,
-  });
-  try {
-    await runner.run(["merge"]);
-    const sequences = toSequences(examples, seqLen, false, padId);
-    return await evaluateRows(runner, sequences.map((sequence) => ({ sequence, adapter: -1 })));
-  } finally {
-    runner.destroy();
-  }
-}
 
 function summary(losses: RowLoss[]): { loss: number; tokens: number; perExample: number[] } {
   const sum = losses.reduce((s, l) => s + l.sum, 0);

@@ -80,20 +80,18 @@ async function run(io: Io, options: GenerateOptions): Promise<number> {
   if (!(temperature >= 0)) throw new UserError(`--temperature must be 0 (greedy) or more, not ${temperature}`);
   if (!(topP > 0 && topP <= 1)) throw new UserError(`--top-p must be in (0, 1], not ${topP}`);
 
-  const setup = graphAdapters(model, adapters, used);
+  const setup = graphAdapters(model, adapters, used, options.merge);
   const batch = Math.min(options.batch ?? MAX_BATCH, prompts.length);
   // Whole powers of two, so that the cache's kernels serve many prompt and budget sizes.
   const needed = Math.max(longest, longest + maxTokens - 1);
   const capacity = Math.min(maxPositions, Math.max(64, 2 ** Math.ceil(Math.log2(needed))));
   const runtime = await acquireRuntime();
-  // Merged: the base graph, whose merge phase folds every adapter into the weights it reads, once.
-  const merge = options.merge ? adapters.map((a) => ({ adapter: a.adapter, scale: 1 })) : undefined;
   const { graph, wgsl } = lowerDecode({
-    tree: model.tree, plan: setup.plan, device: runtime.profile, batch, chunk: Math.min(CHUNK, capacity), capacity, ...(setup.mixed ? { mixed: {} } : {}), ...(merge ? { merge } : {}),
+    tree: model.tree, plan: setup.plan, device: runtime.profile, batch, chunk: Math.min(CHUNK, capacity), capacity, ...(setup.mixed ? { mixed: {} } : {}), ...(setup.merge ? { merge: setup.merge } : {}),
   });
-  const saved = merge ? (key: string, name?: string) => adapters.find((a) => a.name === name)?.tensors.get(key) : setup.saved;
-  const runner = await GraphRunner.create(runtime, graph, wgsl, { weight: (n) => readFloat32(model.checkpoint, n), saved, seed: 0 });
-  if (merge) await runner.run(["merge"]);
+  const runner = await GraphRunner.create(runtime, graph, wgsl, { weight: (n) => readFloat32(model.checkpoint, n), saved: setup.saved, seed: 0 });
+  // Merged: the merge phase folds every adapter into the weights the base graph reads, once.
+  if (setup.merge) await runner.run(["merge"]);
   const session = new DecodeSession(runner);
   // transformers samples from the 50 most probable tokens unless told otherwise.
   const settings = { maxTokens, temperature, topP, topK: options.topK ?? 50, seed: options.seed ?? 0, eos: eosTokens(model.tree.dir, tokenizer.eos) };
