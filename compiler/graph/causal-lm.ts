@@ -10,7 +10,6 @@ import { embeddingForward } from "../codegen/embedding.js";
 import { normBackward, normForward } from "../codegen/norm.js";
 import { rope } from "../codegen/rope.js";
 import { adamw, adamwSegmentTable } from "../codegen/adamw.js";
-import { gemm } from "../codegen/gemm.js";
 import { sumSquares } from "../codegen/reduce.js";
 import type { DeviceProfile } from "../codegen/types.js";
 import { UserError } from "../errors.js";
@@ -24,7 +23,7 @@ import { GradTracker } from "./grads.js";
 import { plainLinearBackward, plainLinearForward, type LinearContext, type LinearSite } from "./linear.js";
 import { emitMerge, type MergeInput } from "./merge.js";
 import { mixedLinearForward, type MixedEntry } from "./mixed.js";
-import { packedLinearBackward, packedLinearForward, packedLinearRecompute } from "./packed-linear.js";
+import { packedLinearBackward, packedLinearForward } from "./packed-linear.js";
 import type { Packed16 } from "../codegen/widen.js";
 import type { Graph } from "./types.js";
 
@@ -139,11 +138,10 @@ export class CausalLMLowering {
   readonly tokens: number;
   /** Backward emitters, in forward order (run in reverse). */
   private readonly backward: (() => void)[] = [];
-  /** Activations the backward recomputes rather than keeps: how to emit the recomputation. */
-  private readonly recompute = new Map<string, () => string>();
-  private readonly recomputedValues = new Map<string, string>();
-  /** Each linear's site as lowered (and its weight's 16-bit storage, when kept so). */
-  private readonly sites = new Map<string, { site: LinearSite; packed?: Packed16 }>();
+  /** Activations the backward recomputes rather than keeps: how to emit the recomputation, replaced by its buffer once emitted. */
+  private readonly recompute = new Map<string, string | (() => string)>();
+  /** Outputs of frozen linears: their backward reads only the gradient, so the value is free once its other readers are done. */
+  private readonly frozenOutputs = new Set<string>();
 
   /**
    * @param g the graph to add to (a new one when absent)
@@ -186,12 +184,10 @@ export class CausalLMLowering {
    * its first use in the backward, when it has a recipe; otherwise the forward's buffer.
    */
   valueInBackward(activation: string): string {
-    let value = this.recomputedValues.get(activation);
-    if (value === undefined) {
-      const emit = this.recompute.get(activation);
-      value = emit ? emit() : activation;
-      this.recomputedValues.set(activation, value);
-    }
+    const recipe = this.recompute.get(activation);
+    if (typeof recipe !== "function") return recipe ?? activation;
+    const value = recipe();
+    this.recompute.set(activation, value);
     return value;
   }
 
@@ -203,8 +199,11 @@ export class CausalLMLowering {
     for (const emit of [...this.backward].reverse()) emit();
   }
 
-  /** A linear layer: the adapter's hook when adapted, a GEMM otherwise. */
-  linear(path: string, x: string, y: string): string {
+  /**
+   * A linear layer: the adapter's hook when adapted, a GEMM otherwise.
+   * `recomputeInBackward`: a frozen layer's output is made again from its input when the backward reads it, rather than kept.
+   */
+  linear(path: string, x: string, y: string, options: { recomputeInBackward?: boolean } = {}): string {
     const m = this.module(path);
     const layout = m.kind === "conv1d" ? "in_out" : "out_in";
     const entries = this.adapted.get(path);
@@ -225,10 +224,20 @@ export class CausalLMLowering {
       weightTensor: m.weight.name,
       ...(m.bias ? { biasTensor: m.bias.name } : {}),
     };
-    this.sites.set(path, { site, ...(packed ? { packed } : {}) });
     if (adapted) adapted.hook.forward(site, adapted.module, { ...this.ctx, adapter: adapted.adapter });
     else if (packed) packedLinearForward(site, this.ctx, packed);
     else plainLinearForward(site, this.ctx);
+    if (!adapted) {
+      this.frozenOutputs.add(site.y);
+      if (options.recomputeInBackward) {
+        this.recompute.set(site.y, () => {
+          const again = { ...site, x: this.valueInBackward(x), y: this.g.activation(`${site.y}.recomputed`, [this.tokens, m.outFeatures]) };
+          if (packed) packedLinearForward(again, this.ctx, packed, "backward");
+          else plainLinearForward(again, this.ctx, "backward");
+          return again.y;
+        });
+      }
+    }
     this.grads.propagate(site.y, [x], Boolean(adapted));
     this.onBackward(() => {
       if (!this.grads.needs(site.y)) return;
@@ -365,31 +374,25 @@ export class CausalLMLowering {
     const o = this.linear(`${p}.self_attn.o_proj`, a, `${p}.o`);
     const mid = this.residual(x, o, `${p}.mid`, `block ${l} residual`);
     const n2 = this.norm(`${p}.post_attention_layernorm`, mid, `${p}.n2`);
-    const gate = this.linear(`${p}.mlp.gate_proj`, n2, `${p}.gate`);
-    const up = this.linear(`${p}.mlp.up_proj`, n2, `${p}.up`);
-    let h: string;
-    if (this.recomputable(l)) {
-      // Registered after the swiglu: its backward runs first and feeds it.
-      const hName = `${p}.h`;
-      const saved = { gate: `${p}.gate.recomputed`, up: `${p}.up.recomputed` };
-      h = this.swiglu(gate, up, hName, l, saved);
-      this.recomputeMlp(l, mid, h);
-    } else {
-      h = this.swiglu(gate, up, `${p}.h`, l);
-    }
+    // Gradient checkpointing: a frozen MLP's gate and up (and the normed input they read) are made again in the backward.
+    const recomputeInBackward = this.recomputable(l);
+    const gate = this.linear(`${p}.mlp.gate_proj`, n2, `${p}.gate`, { recomputeInBackward });
+    const up = this.linear(`${p}.mlp.up_proj`, n2, `${p}.up`, { recomputeInBackward });
+    const h = this.swiglu(gate, up, `${p}.h`, l);
     const down = this.linear(`${p}.mlp.down_proj`, h, `${p}.down`);
     return this.residual(mid, down, `${p}.out`, `block ${l} residual`);
   }
 
-  /** SiLU(gate)·up; the backward reads `saved` gate and up (recomputed copies, when given). */
-  swiglu(gate: string, up: string, out: string, l: number, saved = { gate, up }): string {
+  /** SiLU(gate)·up; the backward reads gate and up as valueInBackward gives them (recomputed copies, under gradient checkpointing). */
+  swiglu(gate: string, up: string, out: string, l: number): string {
     const size = this.g.get(gate).size;
     const h = this.g.activation(out, this.g.get(gate).shape);
     this.g.op("forward", elementwise({ op: "swiglu" }, size, this.input.device), { gate, up, out: h }, `block ${l} swiglu`);
     this.grads.propagate(h, [gate, up]);
     this.onBackward(() => {
       if (!this.grads.needs(h) || (!this.grads.needs(gate) && !this.grads.needs(up))) return;
-      if (this.frozenProducers(`model.layers.${l}.mlp`, ["gate_proj", "up_proj"]) && !this.grads.has(gate) && !this.grads.has(up)) {
+      const saved = { gate: this.valueInBackward(gate), up: this.valueInBackward(up) };
+      if (this.frozenOutputs.has(gate) && this.frozenOutputs.has(up) && !this.grads.has(gate) && !this.grads.has(up)) {
         // Their frozen projections' backward reads only the gradients: gate and up die here, so their gradients take their place.
         this.grads.overwrite(gate, saved.gate);
         this.grads.overwrite(up, saved.up);
@@ -408,48 +411,10 @@ export class CausalLMLowering {
     return h;
   }
 
-  /** Whether none of `prefix`'s `names` linears is adapted (their backward reads no activation but the gradient). */
-  frozenProducers(prefix: string, names: string[]): boolean {
-    return names.every((n) => !this.adapted.has(`${prefix}.${n}`));
-  }
-
   /** Whether block l's MLP can be recomputed in the backward: nothing in it trains. */
   recomputable(l: number): boolean {
     const p = `model.layers.${l}`;
     return (this.input.recompute ?? false) && ["mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"].every((m) => !this.adapted.has(`${p}.${m}`));
-  }
-
-  /**
-   * Emits, at the start of the MLP's backward, the normed input and the gate
-   * and up projections again, into buffers that live only from there.
-   */
-  recomputeMlp(l: number, mid: string, h: string): { gate: string; up: string } {
-    const p = `model.layers.${l}`;
-    const c = this.input.tree.config;
-    const device = this.input.device;
-    const gateR = this.g.activation(`${p}.gate.recomputed`, [this.tokens, c.intermediateSize]);
-    const upR = this.g.activation(`${p}.up.recomputed`, [this.tokens, c.intermediateSize]);
-    this.onBackward(() => {
-      if (!this.grads.needs(h)) return;
-      const norm = this.module(`${p}.post_attention_layernorm`);
-      const n2 = this.g.activation(`${p}.n2.recomputed`, [this.tokens, c.hiddenSize]);
-      const rstd = this.g.activation(`${p}.n2.recomputed.rstd`, [this.tokens]);
-      this.g.op("backward", normForward({ kind: "rms", rows: this.tokens, D: c.hiddenSize, eps: c.normEps }, device),
-        { x: mid, w: this.weightOf(norm), y: n2, rstdOut: rstd }, `block ${l} recompute norm`);
-      for (const [name, out] of [["gate_proj", gateR], ["up_proj", upR]] as const) {
-        const m = this.module(`${p}.mlp.${name}`);
-        const lowered = this.sites.get(m.path);
-        if (lowered?.packed) {
-          packedLinearRecompute(lowered.site, this.ctx, lowered.packed, "backward", n2, out);
-          continue;
-        }
-        const bind: Record<string, string> = { a: n2, b: this.weightOf(m), c: out };
-        if (m.bias) bind.bias = this.g.weight(m.bias.name, m.bias.shape);
-        this.g.op("backward", gemm({ M: this.tokens, N: m.outFeatures, K: m.inFeatures, transB: true, bias: Boolean(m.bias) }, device),
-          bind, `block ${l} recompute ${name}`);
-      }
-    });
-    return { gate: gateR, up: upR };
   }
 
   gelu(x: string, out: string, l: number): string {
@@ -459,7 +424,7 @@ export class CausalLMLowering {
     this.grads.propagate(y, [x]);
     this.onBackward(() => {
       if (!this.grads.needs(y) || !this.grads.needs(x)) return;
-      if (this.frozenProducers(`transformer.h.${l}.mlp`, ["c_fc"]) && !this.grads.has(x)) {
+      if (this.frozenOutputs.has(x) && !this.grads.has(x)) {
         // The frozen c_fc's backward reads only the gradient: its output dies here, and its gradient takes its place.
         this.g.op("backward", elementwise({ op: "gelu_backward_inplace" }, size, this.input.device), { a: this.grads.overwrite(x), dout: this.grads.read(y) }, `block ${l} gelu backward (in place)`);
         return;

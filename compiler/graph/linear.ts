@@ -50,14 +50,16 @@ export interface LinearHook {
   backward(site: LinearSite, module: PlanModule, ctx: HookContext, dy: string, dx: Contribution | undefined): void;
 }
 
-export function plainLinearForward(site: LinearSite, ctx: LinearContext): void {
+/** y = x·Wᵀ (+ b), or x·W for Conv1D; in the backward phase, made again (gradient checkpointing). */
+export function plainLinearForward(site: LinearSite, ctx: LinearContext, phase: "forward" | "backward" = "forward"): void {
   const shape = { M: site.tokens, N: site.outFeatures, K: site.inFeatures, transB: site.layout === "out_in", bias: Boolean(site.bias) };
   const bind: Record<string, string> = { a: site.x, b: site.weight, c: site.y };
   if (site.bias) bind.bias = site.bias;
   // Evaluating, many rows: the planned product (on CPU adapters W transposed into a short-lived copy, then the
   // faster A·B kernel). Training keeps the direct kernel: the copy would add a weight's size to the step's peak memory.
-  if (!ctx.g.training) ctx.g.plan("forward", gemmPlan(shape, ctx.device), bind, `${site.path} forward`);
-  else ctx.g.op("forward", gemm(shape, ctx.device), bind, `${site.path} forward`);
+  const label = `${site.path} forward${phase === "backward" ? " again (recompute)" : ""}`;
+  if (!ctx.g.training) ctx.g.plan(phase, gemmPlan(shape, ctx.device), bind, label);
+  else ctx.g.op(phase, gemm(shape, ctx.device), bind, label);
 }
 
 /** dX = dY·W (Linear) or dY·Wᵀ (Conv1D). */

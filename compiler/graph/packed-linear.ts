@@ -20,12 +20,13 @@ function widened(site: LinearSite, ctx: LinearContext, packed: Packed16, phase: 
   return out;
 }
 
-/** y = x·Wᵀ (+ b), or x·W for Conv1D. */
-export function packedLinearForward(site: LinearSite, ctx: LinearContext, packed: Packed16): void {
-  const w = widened(site, ctx, packed, "forward", site.layout === "out_in", `${site.path}.weight.f32`);
+/** y = x·Wᵀ (+ b), or x·W for Conv1D; in the backward phase, made again (gradient checkpointing). */
+export function packedLinearForward(site: LinearSite, ctx: LinearContext, packed: Packed16, phase: "forward" | "backward" = "forward"): void {
+  const again = phase === "backward";
+  const w = widened(site, ctx, packed, phase, site.layout === "out_in", `${site.path}.weight.f32${again ? ".recomputed" : ""}`);
   const bind: Record<string, string> = { a: site.x, b: w, c: site.y };
   if (site.bias) bind.bias = site.bias;
-  ctx.g.op("forward", gemm({ M: site.tokens, N: site.outFeatures, K: site.inFeatures, bias: Boolean(site.bias) }, ctx.device), bind, `${site.path} forward`);
+  ctx.g.op(phase, gemm({ M: site.tokens, N: site.outFeatures, K: site.inFeatures, bias: Boolean(site.bias) }, ctx.device), bind, `${site.path} forward${again ? " again (recompute)" : ""}`);
 }
 
 /** dX = dY·W (Linear) or dY·Wᵀ (Conv1D). */
@@ -33,12 +34,4 @@ export function packedLinearBackward(site: LinearSite, ctx: LinearContext, packe
   const w = widened(site, ctx, packed, "backward", site.layout === "in_out", `${site.path}.weight.f32.backward`);
   ctx.g.op("backward", gemm({ M: site.tokens, N: site.inFeatures, K: site.outFeatures, accumulate: dx.accumulate }, ctx.device),
     { a: dy, b: w, c: dx.buffer }, `${site.path} backward dx`);
-}
-
-/** c = a·Wᵀ in `phase` (the forward product again, as gradient checkpointing recomputes it). */
-export function packedLinearRecompute(site: LinearSite, ctx: LinearContext, packed: Packed16, phase: PhaseName, a: string, c: string): void {
-  const w = widened(site, ctx, packed, phase, site.layout === "out_in", `${site.path}.weight.f32.recomputed`);
-  const bind: Record<string, string> = { a, b: w, c };
-  if (site.bias) bind.bias = site.bias;
-  ctx.g.op(phase, gemm({ M: site.tokens, N: site.outFeatures, K: site.inFeatures, bias: Boolean(site.bias) }, ctx.device), bind, `${site.path} forward again`);
 }
