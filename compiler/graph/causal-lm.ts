@@ -413,8 +413,10 @@ export class CausalLMLowering {
 
   /** Whether block l's MLP can be recomputed in the backward: nothing in it trains. */
   recomputable(l: number): boolean {
-    const p = `model.layers.${l}`;
-    return (this.input.recompute ?? false) && ["mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"].every((m) => !this.adapted.has(`${p}.${m}`));
+    const gpt2 = this.input.tree.family === "gpt2";
+    const p = gpt2 ? `transformer.h.${l}` : `model.layers.${l}`;
+    const mlp = gpt2 ? ["mlp.c_fc", "mlp.c_proj"] : ["mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"];
+    return (this.input.recompute ?? false) && mlp.every((m) => !this.adapted.has(`${p}.${m}`));
   }
 
   gelu(x: string, out: string, l: number): string {
@@ -424,14 +426,15 @@ export class CausalLMLowering {
     this.grads.propagate(y, [x]);
     this.onBackward(() => {
       if (!this.grads.needs(y) || !this.grads.needs(x)) return;
+      const a = this.valueInBackward(x);
       if (this.frozenOutputs.has(x) && !this.grads.has(x)) {
         // The frozen c_fc's backward reads only the gradient: its output dies here, and its gradient takes its place.
-        this.g.op("backward", elementwise({ op: "gelu_backward_inplace" }, size, this.input.device), { a: this.grads.overwrite(x), dout: this.grads.read(y) }, `block ${l} gelu backward (in place)`);
+        this.g.op("backward", elementwise({ op: "gelu_backward_inplace" }, size, this.input.device), { a: this.grads.overwrite(x, a), dout: this.grads.read(y) }, `block ${l} gelu backward (in place)`);
         return;
       }
       const dx = this.grads.contribute(x);
       if (dx.accumulate) throw new Error("graph: gelu input with two readers");
-      this.g.op("backward", elementwise({ op: "gelu_backward" }, size, this.input.device), { a: x, dout: this.grads.read(y), out: dx.buffer }, `block ${l} gelu backward`);
+      this.g.op("backward", elementwise({ op: "gelu_backward" }, size, this.input.device), { a, dout: this.grads.read(y), out: dx.buffer }, `block ${l} gelu backward`);
     });
     return y;
   }
@@ -462,7 +465,8 @@ export class CausalLMLowering {
     const o = this.linear(`${p}.attn.c_proj`, a, `${p}.o`);
     const mid = this.residual(x, o, `${p}.mid`, `block ${l} residual`);
     const n2 = this.norm(`${p}.ln_2`, mid, `${p}.n2`);
-    const f = this.linear(`${p}.mlp.c_fc`, n2, `${p}.fc`);
+    // Gradient checkpointing: a frozen MLP's c_fc output (and the normed input it reads) is made again in the backward.
+    const f = this.linear(`${p}.mlp.c_fc`, n2, `${p}.fc`, { recomputeInBackward: this.recomputable(l) });
     const h = this.gelu(f, `${p}.h`, l);
     const down = this.linear(`${p}.mlp.c_proj`, h, `${p}.down`);
     return this.residual(mid, down, `${p}.out`, `block ${l} residual`);

@@ -103,7 +103,18 @@ const packedCases: [string, "qwen2" | "gpt2", string, boolean][] = [
   ["qwen2 (BF16): LoRA on attention, frozen MLPs packed", "qwen2", 'adapter a: lora { r = 4  alpha = 8  init = random  target "q_proj", "v_proj" }', false],
   ["qwen2 (BF16): with gradient checkpointing", "qwen2", 'adapter a: lora { r = 4  alpha = 8  init = random  target "q_proj", "v_proj", "layers.1.mlp.up_proj" }', true],
   ["gpt2 (F16, Conv1D): LoRA on c_attn", "gpt2", 'adapter a: lora { r = 4  alpha = 8  init = random  target "c_attn" }', false],
+  ["gpt2 (F16): with gradient checkpointing", "gpt2", 'adapter a: lora { r = 4  alpha = 8  init = random  target "c_attn" }', true],
 ];
+
+test("gradient checkpointing on GPT-2 makes each frozen MLP's c_fc output again and changes no loss or gradient", async () => {
+  const adapter = 'adapter a: lora { r = 4  alpha = 8  init = random  target "c_attn" }';
+  const kept = await lossAndGradients("gpt2", adapter, false);
+  const recomputed = await lossAndGradients("gpt2", adapter, true);
+  const labels = (g: Graph) => Object.values(g.phases).flat().map((o) => o.label);
+  assert.ok(labels(recomputed.graph).some((l) => /^transformer\.h\.\d+\.mlp\.c_fc forward again \(recompute\)$/.test(l)), "no c_fc recomputed");
+  assert.not.ok(labels(kept.graph).some((l) => l.includes("recompute")));
+  assertSameRun(kept, recomputed, "gpt2 recompute");
+});
 
 for (const [name, kind, adapter, recompute] of packedCases) {
   test(`16-bit frozen weights kept packed change no loss or gradient: ${name}`, async () => {
