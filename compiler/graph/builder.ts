@@ -50,10 +50,6 @@ export class GraphBuilder {
    */
   constructor(readonly batch: number, readonly seqLen: number, readonly weightDecay = 0, readonly training = true) {}
 
-  get tokens(): number {
-    return this.batch * this.seqLen;
-  }
-
   has(name: string): boolean {
     return this.buffers.has(this.resolve(name));
   }

@@ -86,9 +86,6 @@ function adaptedModules(plan: Plan, mixed: boolean): Map<string, MixedEntry[]> {
     const method = findMethod(adapter.method)!;
     const hook = method.graph?.linear;
     if (!hook) throw new UserError(`training and running ${method.title} adapters is not supported yet (adapter '${adapter.name}')`);
-    if (method.name === "full" && adapter.modules.some((m) => m.kind !== "linear" && m.kind !== "conv1d")) {
-      throw new UserError(`full tuning of norms and embeddings is not supported by the graph yet (adapter '${adapter.name}')`);
-    }
     if (adapter.tensors.some((t) => t.trainable)) {
       throw new UserError(`adapter '${adapter.name}' trains tensors outside its modules (${adapter.tensors.find((t) => t.trainable)!.key}), which the graph does not support yet`);
     }
@@ -144,11 +141,11 @@ export class CausalLMLowering {
   private readonly frozenOutputs = new Set<string>();
 
   /**
-   * @param g the graph to add to (a new one when absent)
+   * @param g the graph to add to
    * @param adapterIndex the i32 [sequences] input naming each sequence's adapter, for a mixed graph
    */
-  constructor(readonly input: LoweringInput, g?: GraphBuilder, readonly adapterIndex?: string) {
-    this.g = g ?? new GraphBuilder(input.batch, input.seqLen, input.optimizer?.weightDecay ?? 0, Boolean(input.optimizer) || Boolean(input.backwardToInputs));
+  constructor(readonly input: LoweringInput, g: GraphBuilder, readonly adapterIndex?: string) {
+    this.g = g;
     this.grads = new GradTracker(this.g);
     this.ctx = { g: this.g, grads: this.grads, device: input.device };
     if (input.mixed && input.optimizer) throw new UserError("a mixed-adapter batch is for evaluation and generation; train one adapter at a time");
@@ -171,7 +168,8 @@ export class CausalLMLowering {
    * small beside the step), for weights no other module shares.
    */
   packedOf(m: ModuleNode): Packed16 | undefined {
-    if (!this.input.packedWeights || m.tiedTo || this.input.tree.modules.some((o) => o.tiedTo === m.path)) return undefined;
+    // Training graphs only: a merge phase changes the f32 weights, which a packed copy would not see.
+    if (!this.input.packedWeights || !this.g.training || m.tiedTo || this.input.tree.modules.some((o) => o.tiedTo === m.path)) return undefined;
     return m.weight.dtype === "BF16" ? "bf16" : m.weight.dtype === "F16" ? "f16" : undefined;
   }
 
@@ -550,9 +548,9 @@ export class CausalLMLowering {
   }
 
   /** The final norm and the language-model head: logits [tokens, vocab]. */
-  head(x: string, logits = "logits"): string {
+  head(x: string): string {
     const final = this.norm(this.input.tree.family === "gpt2" ? "transformer.ln_f" : "model.norm", x, "final.norm");
-    return this.linear("lm_head", final, logits);
+    return this.linear("lm_head", final, "logits");
   }
 }
 
@@ -568,16 +566,19 @@ export function lowerCausalLM(input: LoweringInput): { graph: Graph; wgsl: Map<s
   const c = tree.config;
   const logits = L.head(L.trunk(ids));
 
-  // Loss: per-token cross-entropy and, in the same pass, its gradient over the logits.
+  // Loss: per-token cross-entropy and, when training, its gradient over the logits in the same pass.
   const loss = g.activation("loss", [tokens]);
+  const lossOnly = crossEntropy({ tokens, vocab: c.vocabSize, gradient: false }, device);
   // Training: the logits die in the loss, so their gradient takes their place ([tokens, vocab], the largest activation of a large vocabulary).
-  const training = (Boolean(input.optimizer) || Boolean(input.backwardToInputs)) && grads.needs(logits) && !grads.has(logits);
-  const dlogits = training ? grads.overwrite(logits) : g.activation("d:logits", [tokens, c.vocabSize]);
-  const ce = crossEntropy({ tokens, vocab: c.vocabSize, inPlace: training }, device);
-  const ceBind: Record<string, string> = training ? { logits, labels, loss } : { logits, labels, loss, dlogits };
-  g.op("loss", ce, ceBind, "cross-entropy", { gradScale: { scalar: "gradScale" } });
+  const training = g.training && grads.needs(logits) && !grads.has(logits);
+  if (training) {
+    grads.overwrite(logits);
+    g.op("loss", crossEntropy({ tokens, vocab: c.vocabSize, inPlace: true }, device), { logits, labels, loss }, "cross-entropy", { gradScale: { scalar: "gradScale" } });
+  } else {
+    g.op("loss", lossOnly, { logits, labels, loss }, "cross-entropy");
+  }
   g.phases.eval.push(...g.phases.forward);
-  g.op("eval", ce, ceBind, "cross-entropy", { gradScale: 1 });
+  g.op("eval", lossOnly, { logits, labels, loss }, "cross-entropy");
 
   let params: string | null = null;
   let gradSumSq: string | null = null;

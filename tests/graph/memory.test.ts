@@ -50,11 +50,14 @@ test("an adapted linear's backward reads its normed input recomputed from the bl
   assert.not.ok(backward.some((o) => Object.values(o.bind).includes("embed.out")), "the backward reads the forward's embeddings");
 });
 
-test("evaluation graphs keep their logits for the host: the cross-entropy writes its gradient elsewhere", () => {
+test("evaluation graphs keep their logits for the host: the cross-entropy computes the loss alone and writes no gradient", () => {
   const g = lower("llama", 'adapter a: lora { r = 4  target "q_proj" }', false);
-  assert.ok(names(g).has("d:logits"));
-  const ce = g.phases.loss.find((o) => o.label === "cross-entropy")!;
-  assert.is(ce.bind.dlogits, "d:logits");
+  assert.not.ok([...names(g)].some((n) => n.includes("d:logits")), "a gradient buffer for the logits");
+  for (const ce of [...g.phases.loss, ...g.phases.eval].filter((o) => o.label === "cross-entropy")) {
+    assert.equal(Object.keys(ce.bind).sort(), ["labels", "logits", "loss"]);
+    const logits = g.kernels[ce.kernel]!.bindings.find((b) => b.name === "logits")!;
+    assert.is(logits.access, "read");
+  }
 });
 
 test.run();

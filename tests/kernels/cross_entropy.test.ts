@@ -29,4 +29,16 @@ test("cross-entropy with softmax: loss and logits gradient, masked labels", asyn
   await check(4, 1, false);
 });
 
+test("cross-entropy, loss only: the same loss, and the logits left as they were", async () => {
+  const { profile } = await kernelRuntime();
+  for (const [tokens, vocab] of [[9, 50], [3, 3001]] as const) {
+    const logits = randomF32(tokens * vocab, -8, 8);
+    const labels = randomInt(tokens, 0, vocab);
+    labels[1] = -100;
+    const out = await runSteps({ logits, labels, loss: { length: tokens } }, [{ instance: crossEntropy({ tokens, vocab, gradient: false }, profile) }]);
+    assertClose(out.loss!, ref(f64(logits), labels, vocab, 1).loss, BOUND, `loss only tokens=${tokens} vocab=${vocab}`);
+    assertClose(out.logits!, f64(logits), 0, "the logits are untouched");
+  }
+});
+
 test.run();
