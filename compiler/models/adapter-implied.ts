@@ -6,8 +6,8 @@
 import type { AdapterOnDisk } from "../../runtime/peft/adapter-files.js";
 import { UserError } from "../errors.js";
 import type { LoadedModel } from "./load.js";
-import { TENSORS_ONLY_FAMILY } from "./tensors-only.js";
-import type { ArchitectureConfig, ModuleNode } from "./types.js";
+import { blankConfig, moduleAt, TENSORS_ONLY_FAMILY } from "./tensors-only.js";
+import type { ModuleKind, ModuleNode } from "./types.js";
 
 export function treeFromAdapters(entries: AdapterOnDisk[]): LoadedModel["tree"] {
   const modules = new Map<string, ModuleNode>();
@@ -39,21 +39,10 @@ export function treeFromAdapters(entries: AdapterOnDisk[]): LoadedModel["tree"] 
         throw new UserError(`${path} is ${existing.outFeatures}×${existing.inFeatures} in one adapter and ${outFeatures}×${inFeatures} in ${entry.dir}: were they trained on different models?`);
       }
       const kind = embedding ? "embedding" : conv1d ? "conv1d" : "linear";
-      const shape = kind === "linear" ? [outFeatures, inFeatures] : [inFeatures, outFeatures];
-      const layer = /\.(\d+)\./.exec(`.${path}.`);
-      modules.set(path, {
-        path, kind, role: path.split(".").pop()!, layer: layer ? Number(layer[1]) : null, inFeatures, outFeatures,
-        weight: { name: `${path}.weight`, shape, dtype: "F32" },
-        ...(path.split(".").pop() === "lm_head" ? { outputEmbedding: true } : {}),
-      });
+      modules.set(path, impliedModule(path, kind, inFeatures, outFeatures));
     }
   }
-  const layers = Math.max(0, ...[...modules.values()].map((m) => (m.layer ?? -1) + 1));
-  const config: ArchitectureConfig = {
-    modelType: "unknown (adapters only)", hiddenSize: 0, layers, heads: 0, kvHeads: 0, headDim: 0, intermediateSize: 0, vocabSize: 0,
-    maxPositions: 0, normEps: 0, ropeTheta: null, tiedEmbeddings: false, attentionBias: "none", mlpBias: false, activation: "unknown",
-    blockPrefix: "", attentionName: "", bosTokenId: null, eosTokenId: null,
-  };
+  const config = blankConfig("unknown (adapters only)", [...modules.values()]);
   return {
     family: TENSORS_ONLY_FAMILY, dir: entries[0]?.dir ?? "", config, modules: [...modules.values()].sort((a, b) => a.path.localeCompare(b.path)),
     parameterCount: [...modules.values()].reduce((n, m) => n + m.inFeatures * m.outFeatures, 0), dtype: "F32", fingerprint: `sha256:${"0".repeat(64)}`, warnings: [],
@@ -66,10 +55,11 @@ function vectorSide(modules: Map<string, ModuleNode>, path: string, shape: numbe
   const existing = modules.get(path);
   const inFeatures = feedforward ? shape[1]! : existing?.inFeatures ?? 1;
   const outFeatures = feedforward ? existing?.outFeatures ?? 1 : shape[0]!;
-  const kind = conv1d ? "conv1d" : "linear";
-  const layer = /\.(\d+)\./.exec(`.${path}.`);
-  modules.set(path, {
-    path, kind, role: path.split(".").pop()!, layer: layer ? Number(layer[1]) : null, inFeatures, outFeatures,
-    weight: { name: `${path}.weight`, shape: kind === "linear" ? [outFeatures, inFeatures] : [inFeatures, outFeatures], dtype: "F32" },
-  });
+  modules.set(path, impliedModule(path, conv1d ? "conv1d" : "linear", inFeatures, outFeatures));
+}
+
+/** The module, with the weight (F32, its layout by kind) that the adapter's shapes imply. */
+function impliedModule(path: string, kind: ModuleKind, inFeatures: number, outFeatures: number): ModuleNode {
+  const shape = kind === "linear" ? [outFeatures, inFeatures] : [inFeatures, outFeatures];
+  return moduleAt(path, kind, inFeatures, outFeatures, { name: `${path}.weight`, shape, dtype: "F32" });
 }

@@ -7,7 +7,7 @@ import { existsSync, statSync } from "node:fs";
 import { CheckpointError, openCheckpoint } from "../../runtime/files/checkpoint.js";
 import { SafetensorsError, elementCount, type Dtype } from "../../runtime/files/safetensors.js";
 import { fingerprint, type LoadedModel } from "./load.js";
-import { ModelError, type ArchitectureConfig, type ModuleNode } from "./types.js";
+import { ModelError, type ArchitectureConfig, type ModuleKind, type ModuleNode, type TensorRef } from "./types.js";
 
 export const TENSORS_ONLY_FAMILY = "tensors";
 
@@ -33,60 +33,49 @@ export function loadTensorsOnly(dir: string, options: TensorsOnlyOptions): Loade
   const modules: ModuleNode[] = [];
   const dtypes = new Map<Dtype, number>();
   let parameterCount = 0;
-  let layers = 0;
   for (const [name, info] of [...checkpoint.tensors].sort((a, b) => a[0].localeCompare(b[0]))) {
     parameterCount += elementCount(info.shape);
     dtypes.set(info.dtype, (dtypes.get(info.dtype) ?? 0) + elementCount(info.shape));
     if (!name.endsWith(".weight") || info.shape.length > 2 || info.shape.length === 0) continue;
     if (!["F32", "F16", "BF16"].includes(info.dtype)) continue;
     const path = name.slice(0, -".weight".length);
-    const last = path.split(".").pop()!;
-    const layerMatch = /\.(\d+)\./.exec(`.${path}.`);
-    const layer = layerMatch ? Number(layerMatch[1]) : null;
-    if (layer !== null) layers = Math.max(layers, layer + 1);
-    const role = layerMatch ? path.slice(path.indexOf(`.${layer}.`) + `.${layer}.`.length) : path;
     const biasInfo = checkpoint.tensors.get(`${path}.bias`);
     const bias = biasInfo ? { name: biasInfo.name, shape: biasInfo.shape, dtype: biasInfo.dtype } : undefined;
     const weight = { name, shape: info.shape, dtype: info.dtype };
     if (info.shape.length === 1) {
-      modules.push({ path, kind: "norm", role, layer, inFeatures: info.shape[0]!, outFeatures: info.shape[0]!, weight, ...(bias ? { bias } : {}), norm: "layer" });
+      modules.push({ ...moduleAt(path, "norm", info.shape[0]!, info.shape[0]!, weight), ...(bias ? { bias } : {}), norm: "layer" });
       continue;
     }
     const [rows, cols] = info.shape as [number, number];
-    const embedding = options.embeddings.has(path) || EMBEDDING_NAMES.has(last);
+    const embedding = options.embeddings.has(path) || EMBEDDING_NAMES.has(path.split(".").pop()!);
     const kind = embedding ? "embedding" : options.conv1d ? "conv1d" : "linear";
     // Linear (out, in); Conv1D (in, out); Embedding (vocab, hidden): in = vocab.
     const [inFeatures, outFeatures] = kind === "linear" ? [cols, rows] : [rows, cols];
-    modules.push({
-      path, kind, role, layer, inFeatures, outFeatures, weight, ...(bias ? { bias } : {}),
-      ...(last === "lm_head" ? { outputEmbedding: true } : {}),
-    });
+    modules.push({ ...moduleAt(path, kind, inFeatures, outFeatures, weight), ...(bias ? { bias } : {}) });
   }
   if (modules.length === 0) throw new ModelError(`${dir} has no config.json and no 2-D weights to merge into`);
-  const config: ArchitectureConfig = {
-    modelType: "unknown (no config.json)",
-    hiddenSize: 0,
-    layers,
-    heads: 0,
-    kvHeads: 0,
-    headDim: 0,
-    intermediateSize: 0,
-    vocabSize: 0,
-    maxPositions: 0,
-    normEps: 0,
-    ropeTheta: null,
-    tiedEmbeddings: false,
-    attentionBias: "none",
-    mlpBias: false,
-    activation: "unknown",
-    blockPrefix: "",
-    attentionName: "",
-    bosTokenId: null,
-    eosTokenId: null,
-  };
+  const config = blankConfig("unknown (no config.json)", modules);
   const dtype = [...dtypes.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? "F32";
   return {
     tree: { family: TENSORS_ONLY_FAMILY, dir, config, modules, parameterCount, dtype, fingerprint: fingerprint("", checkpoint), warnings: [] },
     checkpoint,
+  };
+}
+
+/** A module of a model known only by tensor names: its block index and role read from the path, lm_head marked as the output embedding. */
+export function moduleAt(path: string, kind: ModuleKind, inFeatures: number, outFeatures: number, weight: TensorRef): ModuleNode {
+  const match = /\.(\d+)\./.exec(`.${path}.`);
+  const layer = match ? Number(match[1]) : null;
+  // The role is the path without its block index (model.layers.3.self_attn.q_proj → self_attn.q_proj).
+  const role = layer === null ? path : path.slice(path.indexOf(`.${layer}.`) + `.${layer}.`.length);
+  return { path, kind, role, layer, inFeatures, outFeatures, weight, ...(path.split(".").pop() === "lm_head" ? { outputEmbedding: true } : {}) };
+}
+
+/** The architecture numbers of a model with no config.json: none known but the block count its modules imply. */
+export function blankConfig(modelType: string, modules: readonly ModuleNode[]): ArchitectureConfig {
+  return {
+    modelType, hiddenSize: 0, layers: Math.max(0, ...modules.map((m) => (m.layer ?? -1) + 1)), heads: 0, kvHeads: 0, headDim: 0,
+    intermediateSize: 0, vocabSize: 0, maxPositions: 0, normEps: 0, ropeTheta: null, tiedEmbeddings: false, attentionBias: "none",
+    mlpBias: false, activation: "unknown", blockPrefix: "", attentionName: "", bosTokenId: null, eosTokenId: null,
   };
 }
