@@ -1,14 +1,12 @@
 // Adapters combined into a new one (PEFT's add_weighted_adapter): the method
 // builds the config and the tensors; the new config is planned against the
 // model like any adapter, so it selects exactly the modules PEFT would give it.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { UserError } from "../errors.js";
 import { findMethod } from "../methods/registry.js";
 import type { CombineType } from "../methods/types.js";
 import type { ModelTree } from "../models/types.js";
 import type { PlanAdapter } from "../resolve/plan-types.js";
-import { pythonJson } from "./json.js";
+import { peftJson } from "./emit.js";
 import { planPeftConfig, type LoadedAdapter } from "./load-adapter.js";
 
 export interface CombinedAdapter {
@@ -26,12 +24,12 @@ export function combineAdapters(tree: ModelTree, sources: { loaded: LoadedAdapte
   if (!method.combine) throw new UserError(`combining ${method.title} adapters is not supported (PEFT's add_weighted_adapter is for LoRA and IA3)`);
   const inputs = sources.map((s) => ({
     plan: s.loaded.adapter,
-    config: JSON.parse(readFileSync(join(s.loaded.dir, "adapter_config.json"), "utf8")) as Record<string, unknown>,
+    config: JSON.parse(s.loaded.configText) as Record<string, unknown>,
     tensors: s.loaded.tensors,
     weight: s.weight,
   }));
   const { config, rank, warnings } = method.combine.config(inputs, type, svdRank);
-  const configText = pythonJson(config, new Set(method.peft?.floatFields ?? []));
+  const configText = peftJson(method, config);
   const { adapter } = planPeftConfig(configText, "(combined)", name, tree);
   const tensors = method.combine.tensors(inputs, type, adapter, rank);
   const orphans = adapter.modules.filter((m) => !inputs.some((i) => i.plan.modules.some((o) => o.path === m.path)));

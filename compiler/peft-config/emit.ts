@@ -18,8 +18,12 @@ const SAVED = { inference_mode: true } as const;
  * PEFT sets fan_in_fan_out itself.
  */
 export function peftConfigText(ir: SpecIR, adapter: AdapterIR, planned?: PlanAdapter): string {
-  const method = findMethod(adapter.method);
-  return pythonJson(emitPeftConfig(ir, adapter, planned), new Set(method?.peft?.floatFields ?? []));
+  return peftJson(findMethod(adapter.method), emitPeftConfig(ir, adapter, planned));
+}
+
+/** Config fields as PEFT writes them: its float fields as Python floats (1.0, not 1). */
+export function peftJson(method: MethodDefinition | undefined, fields: Record<string, unknown>): string {
+  return pythonJson(fields, new Set(method?.peft?.floatFields ?? []));
 }
 
 function emitPeftConfig(ir: SpecIR, adapter: AdapterIR, planned?: PlanAdapter): Record<string, unknown> {

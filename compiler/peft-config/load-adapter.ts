@@ -18,6 +18,8 @@ export interface LoadedAdapter {
   ir: SpecIR;
   plan: Plan;
   adapter: PlanAdapter;
+  /** adapter_config.json as saved. */
+  configText: string;
   /** Saved values by key; tensors the plan marks unsaved (or frozen buffers not saved) are absent. */
   tensors: Map<string, Float32Array>;
   warnings: string[];
@@ -63,7 +65,7 @@ export function loadPeftAdapters(dir: string, tree: ModelTree, options: { topOnl
     if (missing.length > 0) {
       throw new UserError(`${entry.weights.path} lacks ${missing.length} tensor${missing.length === 1 ? "" : "s"} the adapter needs, e.g. '${missing[0]!.key}'`);
     }
-    return { name: entry.name, dir: entry.dir, ir, plan, adapter, tensors, warnings };
+    return { name: entry.name, dir: entry.dir, ir, plan, adapter, configText: entry.configText, tensors, warnings };
   });
 }
 

@@ -1,9 +1,7 @@
 // PEFT's print_trainable_parameters line, character for character:
 // f"trainable params: {trainable:,d} || all params: {all:,d} || trainable%: {100 * trainable / all:.4f}"
 
-function thousands(n: number): string {
-  return Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-}
+import { thousands } from "../report/format.js";
 
 /**
  * Python's "{:.4f}": the double's exact decimal value rounded half to even.

@@ -6,6 +6,7 @@ import type { Graph } from "../../compiler/graph/types.js";
 import type { Plan } from "../../compiler/resolve/plan-types.js";
 import { planProblems } from "../../compiler/resolve/plan-schema.js";
 import type { TrainSettings } from "../../compiler/bundle/train-settings.js";
+import { BUNDLE_FORMAT } from "../../compiler/bundle/write.js";
 
 export class BundleError extends Error {}
 
@@ -42,7 +43,7 @@ export function isBundle(dir: string): boolean {
 export function readBundle(dir: string): LoadedBundle {
   if (!isBundle(dir)) throw new BundleError(`${dir} is not a bundle (no bundle.json)`);
   const index = readJson<BundleIndex>(join(dir, "bundle.json"));
-  if (index.format !== 1) throw new BundleError(`${dir}: bundle format ${index.format}, this peftc reads format 1`);
+  if (index.format !== BUNDLE_FORMAT) throw new BundleError(`${dir}: bundle format ${index.format}, this peftc reads format ${BUNDLE_FORMAT}`);
   const graph = readJson<Graph>(join(dir, "graph.json"));
   const problems = graphProblems(graph);
   if (problems.length > 0) {
