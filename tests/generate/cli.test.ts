@@ -49,9 +49,10 @@ test("adapters switched between prompts over one base: each prompt gets transfor
   ]);
   const [a, none, b] = out.results;
   assert.equal([a!.adapter, none!.adapter, b!.adapter], ["a", null, "b"]);
-  assert.equal(a!.tokens, golden.adapted.slice(0, a!.tokens.length));
-  assert.is(a!.finish_reason, a!.tokens.length === 12 ? "length" : "eos");
-  assert.equal(none!.tokens, golden.base.slice(0, none!.tokens.length));
+  // transformers generated all 12 (no end token) for both: so must peftc.
+  assert.equal(a!.tokens, golden.adapted);
+  assert.is(a!.finish_reason, "length");
+  assert.equal(none!.tokens, golden.base);
   assert.not.equal(b!.tokens, none!.tokens, "adapter b changes the text");
   // One adapter for a lone prompt (the plain graph, not the mixed one) agrees too.
   assert.equal(generate(["--adapter", loraA, "--max-tokens", "12", "--prompt", golden.prompt]).results[0]!.tokens, a!.tokens);

@@ -43,10 +43,11 @@ test("an adapted linear's backward reads its normed input recomputed from the bl
   const again = backward.findIndex((o) => o.label === "model.layers.0.input_layernorm forward again");
   assert.ok(again >= 0, "no recomputation of the normed input");
   const q = backward.findIndex((o) => o.label.startsWith("model.layers.0.self_attn.q_proj"));
-  assert.ok(again < q, "the recomputation comes after its reader");
+  assert.ok(q >= 0 && again < q, "the recomputation comes before its reader");
   assert.not.ok(backward.some((o) => Object.values(o.bind).includes("model.layers.0.n1")), "the backward reads the forward's normed input");
   // The first block's input is the embedding gather, repeated rather than kept.
-  assert.ok(backward.findIndex((o) => o.label === "embed forward again") < again);
+  const embedAgain = backward.findIndex((o) => o.label === "embed forward again");
+  assert.ok(embedAgain >= 0 && embedAgain < again, "the embeddings are gathered again before the normed input is recomputed");
   assert.not.ok(backward.some((o) => Object.values(o.bind).includes("embed.out")), "the backward reads the forward's embeddings");
 });
 

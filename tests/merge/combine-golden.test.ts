@@ -65,7 +65,7 @@ for (const [how, c] of Object.entries(cases)) {
   });
 }
 
-test("peftc combine writes the combined adapter PEFT would save, and merge --combine merges it", () => {
+test("peftc combine writes the combined adapter PEFT would save; linear needs equal ranks", () => {
   const dir = scratchDir("combine");
   const c = cases.cat;
   const out = join(dir, "cat");
@@ -110,6 +110,40 @@ test("IA3: config and vectors as PEFT's IA3 add_weighted_adapter (Σ wᵢ·lᵢ,
   const cat = peftc(["combine", ...dirs.flatMap((d) => ["--adapter", d]), "--combine", "cat", "-o", join(dir, "bad")]);
   assert.is(cat.status, 1);
   assert.match(cat.stderr, "--combine linear");
+});
+
+test("merge --combine merges the combination: LoRA cat gives base + PEFT's combined ΔW; IA3 linear gives PEFT's combined adapter merged", () => {
+  const dir = scratchDir("merge-combine");
+  const modelDir = tinyModel("llama");
+  const merged = (out: string) => SafetensorsFile.open(join(out, "model.safetensors"));
+  const c = cases.cat;
+  const cat = join(dir, "cat");
+  const run = peftc(["merge", "--model", modelDir, ...c.dirs.flatMap((d, i) => ["--adapter", d, "--weight", String(c.weights[i])]), "--combine", "cat", "-o", cat]);
+  assert.is(run.status, 0, run.stderr);
+  const modules = [...expected.tensors.keys()].filter((k) => k.startsWith("delta.cat.")).map((k) => k.slice("delta.cat.".length));
+  assert.ok(modules.length > 0);
+  for (const path of modules) {
+    const base = read(SafetensorsFile.open(join(modelDir, "model.safetensors")), `${path}.weight`);
+    const delta = read(expected, `delta.cat.${path}`);
+    const want = Float64Array.from(base, (w, i) => w + delta[i]!);
+    const e = relativeError(read(merged(cat), `${path}.weight`), want);
+    assert.ok(e <= 1e-5, `${path}: relative error ${e}`);
+  }
+  // IA3: the weighted sum of the two, merged, is PEFT's own combined adapter merged.
+  const ia3 = [join(golden, "adapters", "ia3-llama"), join(golden, "combine", "ia3-second")];
+  const viaCombine = join(dir, "ia3-combined");
+  const fromPeft = join(dir, "ia3-peft");
+  assert.is(peftc(["merge", "--model", modelDir, ...ia3.flatMap((d, i) => ["--adapter", d, "--weight", String([0.6, -0.5][i])]), "--combine", "linear", "-o", viaCombine]).status, 0);
+  assert.is(peftc(["merge", "--model", modelDir, "--adapter", join(golden, "combine", "ia3"), "-o", fromPeft]).status, 0);
+  const a = merged(viaCombine);
+  const b = merged(fromPeft);
+  let changed = 0;
+  for (const key of b.tensors.keys()) {
+    const e = relativeError(read(a, key), read(b, key));
+    assert.ok(e <= 1e-6, `${key}: relative error ${e}`);
+    if (relativeError(read(b, key), read(SafetensorsFile.open(join(modelDir, "model.safetensors")), key)) > 1e-3) changed++;
+  }
+  assert.ok(changed > 0, "the IA3 combination changes no weight");
 });
 
 test.run();

@@ -96,6 +96,8 @@ for (const name of cases) {
       for (const [i, { site, weight, bias }] of sites.entries()) {
         const got = new Float32Array(TOKENS * site.outFeatures);
         await runner.read(site.y, got);
+        // PEFT's merge changed the layer (else the check would hold for an adapter that does nothing).
+        assert.ok(merged.has(weight) || (bias !== undefined && merged.has(bias)), `${site.path}: PEFT's merge left the layer as it was`);
         // PEFT's merged weight where it changed one, the base's where it did not.
         const W = merged.get(weight) ?? readFloat32(model.checkpoint, weight);
         const b = bias ? merged.get(bias) ?? readFloat32(model.checkpoint, bias) : undefined;

@@ -107,11 +107,17 @@ test("the same seed gives the same loss curve, bit for bit", () => {
 
 const cli = fileURLToPath(new URL("../../bin/cli.js", import.meta.url));
 
-function killedRun(args: string[], afterMs: number): Promise<void> {
+/** A run killed after `afterMs`, or (`afterMs` = "checkpoint") as soon as a checkpoint stands in `checkpoints`. */
+function killedRun(args: string[], afterMs: number | "checkpoint", checkpoints = ""): Promise<void> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [cli, ...args], { stdio: "ignore", env: { ...process.env, PEFTC_CHILD: "1" } });
-    const timer = setTimeout(() => child.kill("SIGKILL"), afterMs);
+    const timer = afterMs === "checkpoint"
+      ? setInterval(() => {
+        if (existsSync(checkpoints) && latestCheckpoint(checkpoints)) child.kill("SIGKILL");
+      }, 20)
+      : setTimeout(() => child.kill("SIGKILL"), afterMs);
     child.on("exit", () => {
+      clearInterval(timer);
       clearTimeout(timer);
       resolve();
     });
@@ -139,6 +145,16 @@ test("kill -9 at random moments never leaves a corrupt checkpoint; resuming repr
   assert.is(resumed.status, 0, resumed.stderr);
   assert.equal(losses(broken).map((r) => [r.step, r.loss ?? r.eval_loss]), losses(whole).map((r) => [r.step, r.loss ?? r.eval_loss]));
   assert.equal(readFileSync(join(broken, "adapter", "adapter_model.safetensors")), readFileSync(join(whole, "adapter", "adapter_model.safetensors")));
+  // The timed kills may all miss the checkpoints (a cold start compiles for seconds): one more run, killed as soon as
+  // its first checkpoint is written, makes sure a resume from mid-way is checked too.
+  const mid = join(dir, "resume-mid");
+  await killedRun(["train", path, "--out", mid], "checkpoint", join(mid, "checkpoints"));
+  const from = latestCheckpoint(join(mid, "checkpoints"))?.state.step ?? 0;
+  assert.ok(from > 0 && from < 24, `the killed run left a checkpoint mid-way (step ${from})`);
+  const finished = peftc(["train", path, "--out", mid, "--resume"]);
+  assert.is(finished.status, 0, finished.stderr);
+  assert.equal(losses(mid).map((r) => [r.step, r.loss ?? r.eval_loss]), losses(whole).map((r) => [r.step, r.loss ?? r.eval_loss]));
+  assert.equal(readFileSync(join(mid, "adapter", "adapter_model.safetensors")), readFileSync(join(whole, "adapter", "adapter_model.safetensors")));
 });
 
 test("a loss that becomes NaN stops training with a clear message and keeps the last checkpoint", () => {
