@@ -81,7 +81,11 @@ export function importPeftConfig(text: string, path: string, adapterName = "defa
   }
   if (fields.revision !== null && fields.revision !== undefined) warn(`revision ${JSON.stringify(fields.revision)} was ignored`);
   if (Array.isArray(fields.modules_to_save) && fields.modules_to_save.length > 0) hp.modules_to_save = fields.modules_to_save;
-  if ("layers" in schemas) {
+  // PEFT applies layers_to_transform to list targets only: a regex target_modules matches full names and ignores it.
+  const regexTargets = typeof fields.target_modules === "string";
+  const givenLayers = typeof fields.layers_to_transform === "number" || (Array.isArray(fields.layers_to_transform) && fields.layers_to_transform.length > 0);
+  if (regexTargets && givenLayers) warn("layers_to_transform was ignored: PEFT ignores it when target_modules is a regex");
+  if ("layers" in schemas && !regexTargets) {
     const layers = fields.layers_to_transform;
     if (typeof layers === "number") hp.layers = [layers];
     else if (Array.isArray(layers) && layers.length > 0) hp.layers = layers;

@@ -87,6 +87,16 @@ test("fields peftc does not model are reported and ignored; the rest round-trips
   assert.equal(emitted.target_modules, ["q_proj"]);
 });
 
+test("layers_to_transform beside a regex target_modules is ignored, as PEFT ignores it, with a warning", () => {
+  const config = JSON.stringify({ peft_type: "LORA", r: 4, target_modules: ".*\\.q_proj", layers_to_transform: [1] }, null, 4);
+  const imported = importPeftConfig(config, "regex.json");
+  assert.ok(imported.warnings.some((w) => w.includes("layers_to_transform was ignored")), imported.warnings.join("\n"));
+  const ir = analyzeSpec({ path: "x.peft", text: imported.spec }).ir!;
+  assert.equal(ir.adapters[0]!.hyperparameters.layers, []);
+  const emitted = JSON.parse(peftConfigText(ir, ir.adapters[0]!));
+  assert.is(emitted.layers_to_transform, null);
+});
+
 test("peftc import and compile --emit peft-config on the command line", () => {
   const dir = mkdtempSync(join(tmpdir(), "peftc-import-"));
   const config = join(dir, "adapter_config.json");
