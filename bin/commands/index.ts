@@ -138,7 +138,7 @@ Several adapters are loaded once over one base, and each batch row runs with its
 
   program
     .command("combine")
-    .description("combine PEFT LoRA adapters into a new adapter, as PEFT's add_weighted_adapter")
+    .description("combine PEFT adapters (LoRA: cat, linear or svd; IA3: linear) into a new adapter, as PEFT's add_weighted_adapter")
     .requiredOption("--adapter <dir>", "a PEFT adapter directory; repeat for each", collect)
     .option("--weight <w>", "each adapter's weight, in --adapter order (default 1)", collectNumber)
     .requiredOption("--combine <how>", "cat (exact), linear (equal ranks) or svd", combineType)
