@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { gemm, type GemmShape, type GemmTiling } from "../../compiler/codegen/gemm.js";
 import { gemmPlan } from "../../compiler/codegen/gemm_plan.js";
 import { PORTABLE_GPU, type DeviceProfile } from "../../compiler/codegen/types.js";
-import { f32ToF16, f16ToF32 } from "../../runtime/gpu/convert.js";
+import { fromFloat32, toFloat32 } from "../../runtime/files/safetensors.js";
 import { gelu, relu, silu } from "../reference/activations.js";
 import { addBias, matmul } from "../reference/gemm.js";
 import { assertClose, f64, kernelRuntime, randomF32, runSteps, type TensorInit } from "../helpers/kernels.js";
@@ -25,8 +25,9 @@ async function check(shape: GemmShape, device?: DeviceProfile, force?: GemmTilin
   let b = randomF32(sb * (batches - 1) + K * N);
   let bUpload: Float32Array | Uint16Array = b;
   if (shape.bF16) {
-    bUpload = f32ToF16(b);
-    b = f16ToF32(bUpload);
+    const halves = fromFloat32(b, "F16");
+    bUpload = new Uint16Array(halves.buffer, halves.byteOffset, halves.byteLength / 2);
+    b = toFloat32(halves, "F16");
   }
   const bias = randomF32(N);
   const c0 = randomF32(batches * M * N);
