@@ -3,6 +3,7 @@
 // shuffled by a seeded generator, so that a seed gives the same batches on
 // every run.
 import { IGNORE, type Example } from "./examples.js";
+import { mulberry32 } from "../random.js";
 
 export interface Sequence {
   ids: Int32Array;
@@ -40,21 +41,9 @@ export function predictedTokens(sequence: Sequence): number {
   return n;
 }
 
-/** mulberry32: small, fast, and the same everywhere. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function shuffled<T>(items: readonly T[], seed: number): T[] {
   const out = [...items];
-  const random = rng(seed);
+  const random = mulberry32(seed);
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [out[i], out[j]] = [out[j]!, out[i]!];

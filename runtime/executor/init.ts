@@ -4,21 +4,10 @@
 import { createHash } from "node:crypto";
 import type { InitSpec } from "../../compiler/graph/types.js";
 import { torchUniformFloat32 } from "./torch-random.js";
+import { mulberry32 } from "../random.js";
 
 function seedOf(seed: number, name: string): number {
   return createHash("sha256").update(`${seed}:${name}`).digest().readUInt32LE(0);
-}
-
-/** mulberry32 */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function initialValues(spec: InitSpec, size: number, seed: number, name: string, weight: (tensor: string) => Float32Array): Float32Array {
@@ -37,12 +26,12 @@ export function initialValues(spec: InitSpec, size: number, seed: number, name: 
       return out;
     }
     case "uniform": {
-      const random = generator(seedOf(seed, name));
+      const random = mulberry32(seedOf(seed, name));
       for (let i = 0; i < size; i++) out[i] = (random() * 2 - 1) * spec.bound;
       return out;
     }
     case "normal": {
-      const random = generator(seedOf(seed, name));
+      const random = mulberry32(seedOf(seed, name));
       for (let i = 0; i < size; i += 2) {
         const u = Math.max(random(), 1e-12);
         const v = random();

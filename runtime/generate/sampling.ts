@@ -3,6 +3,7 @@
 // otherwise temperature, top-k, then top-p (nucleus) sampling, in the order of
 // transformers' TemperatureLogitsWarper, TopKLogitsWarper and TopPLogitsWarper,
 // drawn from a seeded generator.
+import { mixSeeds, mulberry32 } from "../random.js";
 
 export interface SamplingOptions {
   /** 0: greedy. */
@@ -19,16 +20,7 @@ export interface SamplingOptions {
  * same seed gives the same text however the prompts are batched.
  */
 export function samplingRng(seed: number, stream: number): () => number {
-  let h = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(stream + 1, 0x85ebca77)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
-  let a = (h ^ (h >>> 15)) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(mixSeeds(seed, stream));
 }
 
 export function argmax(logits: ArrayLike<number>): number {

@@ -10,6 +10,7 @@ import type { TrainSettings } from "../../compiler/bundle/train-settings.js";
 import { tokenIo, type Graph } from "../../compiler/graph/types.js";
 import { IGNORE } from "../data/examples.js";
 import { BatchStream, type Sequence } from "../data/batches.js";
+import { mixSeeds } from "../random.js";
 import { GraphRunner, type TensorSource } from "../executor/graph-runner.js";
 import { writeFileAtomic } from "../files/atomic.js";
 import type { GpuRuntime } from "../gpu/index.js";
@@ -73,9 +74,7 @@ function idsOf(sequences: Sequence[], seqLen: number): Int32Array {
 
 /** The dropout masks of micro-batch k of a step: a function of the seed and position only. */
 export function dropoutSeed(seed: number, step: number, micro: number): number {
-  let h = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca77) ^ Math.imul(micro + 1, 0xc2b2ae3d)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
-  return (h ^ (h >>> 15)) >>> 0;
+  return mixSeeds(seed, step, micro);
 }
 
 const predicted = (targets: Int32Array) => targets.reduce((n, t) => n + (t >= 0 ? 1 : 0), 0);
