@@ -10,7 +10,7 @@ import { DataError, type Example } from "../../runtime/data/examples.js";
 import { TokenizerError } from "../../runtime/data/tokenizer.js";
 import { GraphRunner } from "../../runtime/executor/graph-runner.js";
 import { readFloat32 } from "../../runtime/files/checkpoint.js";
-import { evaluateRows, type RowLoss } from "../../runtime/generate/mixed-eval.js";
+import { evaluateRows, type RowLoss } from "../../runtime/executor/evaluate-rows.js";
 import { acquireRuntime } from "../../runtime/gpu/index.js";
 import type { Io } from "../io.js";
 import { adapterIndex, graphAdapters, loadNamedAdapters, NO_ADAPTER } from "./adapters.js";

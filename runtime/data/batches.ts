@@ -90,3 +90,20 @@ export class BatchStream {
     return this.sequences[this.order[position % this.sequences.length]!]!;
   }
 }
+
+/** Next-token targets of a sequence: position t predicts token t + 1. */
+export function targetsOf(sequences: Sequence[], seqLen: number): Int32Array {
+  const out = new Int32Array(sequences.length * seqLen).fill(IGNORE);
+  sequences.forEach((s, b) => {
+    for (let t = 0; t + 1 < seqLen; t++) out[b * seqLen + t] = s.labels[t + 1]!;
+  });
+  return out;
+}
+
+/** The token ids of sequences, one row each. */
+export function idsOf(sequences: Sequence[], seqLen: number): Int32Array {
+  const out = new Int32Array(sequences.length * seqLen);
+  sequences.forEach((s, b) => out.set(s.ids, b * seqLen));
+  return out;
+}
+

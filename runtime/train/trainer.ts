@@ -8,8 +8,8 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { TrainSettings } from "../../compiler/bundle/train-settings.js";
 import { tokenIo, type Graph } from "../../compiler/graph/types.js";
-import { IGNORE } from "../data/examples.js";
-import { BatchStream, type Sequence } from "../data/batches.js";
+import { BatchStream, idsOf, targetsOf, type Sequence } from "../data/batches.js";
+import { evaluateRows } from "../executor/evaluate-rows.js";
 import { mixSeeds } from "../random.js";
 import { GraphRunner, type TensorSource } from "../executor/graph-runner.js";
 import { writeFileAtomic } from "../files/atomic.js";
@@ -57,21 +57,6 @@ export interface TrainResult {
   adapterDir: string;
 }
 
-/** Next-token targets of a sequence: position t predicts token t + 1. */
-export function targetsOf(sequences: Sequence[], seqLen: number): Int32Array {
-  const out = new Int32Array(sequences.length * seqLen).fill(IGNORE);
-  sequences.forEach((s, b) => {
-    for (let t = 0; t + 1 < seqLen; t++) out[b * seqLen + t] = s.labels[t + 1]!;
-  });
-  return out;
-}
-
-function idsOf(sequences: Sequence[], seqLen: number): Int32Array {
-  const out = new Int32Array(sequences.length * seqLen);
-  sequences.forEach((s, b) => out.set(s.ids, b * seqLen));
-  return out;
-}
-
 /** The dropout masks of micro-batch k of a step: a function of the seed and position only. */
 export function dropoutSeed(seed: number, step: number, micro: number): number {
   return mixSeeds(seed, step, micro);
@@ -79,40 +64,11 @@ export function dropoutSeed(seed: number, step: number, micro: number): number {
 
 const predicted = (targets: Int32Array) => targets.reduce((n, t) => n + (t >= 0 ? 1 : 0), 0);
 
-/** Mean loss of the sequences in evaluation mode (per token, over predicted tokens). */
-export async function evaluate(runner: GraphRunner, sequences: Sequence[]): Promise<{ loss: number; tokens: number; perSequence: number[] }> {
-  const { batch, seqLen } = runner.graph;
-  const losses = new Float32Array(batch * seqLen);
-  let sum = 0;
-  let tokens = 0;
-  const perSequence: number[] = [];
-  // Dropout is the identity in evaluation.
-  runner.setScalar("training", 0);
-  for (let at = 0; at < sequences.length; at += batch) {
-    const chunk = sequences.slice(at, at + batch);
-    // A short last batch is filled with sequences that predict nothing.
-    const padded = [...chunk];
-    while (padded.length < batch) padded.push({ ids: new Int32Array(seqLen), labels: new Int32Array(seqLen).fill(IGNORE) });
-    const targets = targetsOf(padded, seqLen);
-    runner.write(tokenIo(runner.graph).ids, idsOf(padded, seqLen));
-    runner.write(tokenIo(runner.graph).labels, targets);
-    await runner.run(["eval"]);
-    await runner.read(tokenIo(runner.graph).loss, losses);
-    for (let b = 0; b < chunk.length; b++) {
-      let s = 0;
-      let n = 0;
-      for (let t = 0; t < seqLen; t++) {
-        if (targets[b * seqLen + t]! >= 0) {
-          s += losses[b * seqLen + t]!;
-          n++;
-        }
-      }
-      perSequence.push(n > 0 ? s / n : Number.NaN);
-      sum += s;
-      tokens += n;
-    }
-  }
-  return { loss: tokens > 0 ? sum / tokens : Number.NaN, tokens, perSequence };
+/** Mean loss of the sequences in evaluation mode, per predicted token. */
+async function evaluationLoss(runner: GraphRunner, sequences: Sequence[]): Promise<number> {
+  const rows = await evaluateRows(runner, sequences.map((sequence) => ({ sequence, adapter: -1 })));
+  const tokens = rows.reduce((n, r) => n + r.tokens, 0);
+  return tokens > 0 ? rows.reduce((s, r) => s + r.sum, 0) / tokens : Number.NaN;
 }
 
 export async function train(job: TrainJob): Promise<TrainResult> {
@@ -197,8 +153,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
         windowStart = Date.now();
       }
       if (job.evaluation.length > 0 && s.evalEvery > 0 && done % s.evalEvery === 0 && done !== s.steps) {
-        const evaluation = await evaluate(runner, job.evaluation);
-        const record = { step: done, eval_loss: evaluation.loss };
+        const record = { step: done, eval_loss: await evaluationLoss(runner, job.evaluation) };
         metrics.append(record);
         job.reporter.step(done, record);
       }
@@ -208,7 +163,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     }
     let evalLoss: number | undefined;
     if (job.evaluation.length > 0) {
-      evalLoss = (await evaluate(runner, job.evaluation)).loss;
+      evalLoss = await evaluationLoss(runner, job.evaluation);
       const record = { step: s.steps, eval_loss: evalLoss };
       metrics.append(record);
       job.reporter.step(s.steps, record);

@@ -1,12 +1,12 @@
-// Evaluation of a mixed-adapter graph: sequences are packed into batches
-// whatever adapter each runs with, and the host writes each batch's
-// sequence → adapter index buffer beside the tokens. Returns each
-// sequence's summed loss and predicted-token count.
+// A graph's eval phase over sequences, in batches: each sequence's summed
+// loss and predicted-token count. In a mixed-adapter graph the host writes
+// each batch's sequence → adapter index buffer beside the tokens, so a batch
+// packs sequences whatever adapter each runs with. Training's evaluation and
+// peftc eval both go through here.
 import { tokenIo } from "../../compiler/graph/types.js";
-import type { Sequence } from "../data/batches.js";
+import { idsOf, targetsOf, type Sequence } from "../data/batches.js";
 import { IGNORE } from "../data/examples.js";
-import type { GraphRunner } from "../executor/graph-runner.js";
-import { targetsOf } from "../train/trainer.js";
+import type { GraphRunner } from "./graph-runner.js";
 
 export interface EvalRow {
   sequence: Sequence;
@@ -32,10 +32,8 @@ export async function evaluateRows(runner: GraphRunner, rows: readonly EvalRow[]
     const padded = chunk.map((r) => r.sequence);
     // A short last batch is filled with sequences that predict nothing.
     while (padded.length < batch) padded.push({ ids: new Int32Array(seqLen), labels: new Int32Array(seqLen).fill(IGNORE) });
-    const ids = new Int32Array(batch * seqLen);
-    padded.forEach((s, b) => ids.set(s.ids, b * seqLen));
     const targets = targetsOf(padded, seqLen);
-    runner.write(io.ids, ids);
+    runner.write(io.ids, idsOf(padded, seqLen));
     runner.write(io.labels, targets);
     if (indexBuffer) {
       const index = new Int32Array(batch).fill(-1);
