@@ -2,13 +2,12 @@
 // several PEFT adapters loaded once over the same base weights. Each prompt
 // names its adapter (--use, in prompt order); prompts are generated together
 // in batches whose sequences may each use a different adapter.
-import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { UserError } from "../../compiler/errors.js";
 import { lowerDecode } from "../../compiler/graph/decode.js";
-import { loadModel, type LoadedModel } from "../../compiler/models/load.js";
+import { loadModel } from "../../compiler/models/load.js";
 import { ModelError } from "../../compiler/models/types.js";
-import { loadTokenizer, TokenizerError, type ModelTokenizer } from "../../runtime/data/tokenizer.js";
+import { TokenizerError, type ModelTokenizer } from "../../runtime/data/tokenizer.js";
 import { GraphRunner } from "../../runtime/executor/graph-runner.js";
 import { readFloat32 } from "../../runtime/files/checkpoint.js";
 import { eosTokens } from "../../runtime/generate/eos.js";
@@ -17,6 +16,7 @@ import { DecodeSession } from "../../runtime/generate/session.js";
 import { acquireRuntime } from "../../runtime/gpu/index.js";
 import { stderrIsTty, type Io } from "../io.js";
 import { adapterIndex, graphAdapters, loadNamedAdapters, NO_ADAPTER } from "./adapters.js";
+import { modelTokenizer } from "./data.js";
 
 export interface GenerateOptions {
   model: string;
@@ -51,7 +51,7 @@ export async function generateCommand(io: Io, options: GenerateOptions): Promise
 
 async function run(io: Io, options: GenerateOptions): Promise<number> {
   const model = loadModel(resolve(options.model));
-  const tokenizer = tokenizerOf(model);
+  const tokenizer = modelTokenizer(model);
   const adapters = options.adapter === false ? [] : loadNamedAdapters(io, model, options.adapter ?? []);
   const prompts = options.prompt;
   if (options.merge) {
@@ -134,11 +134,6 @@ async function run(io: Io, options: GenerateOptions): Promise<number> {
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
-
-function tokenizerOf(model: LoadedModel): ModelTokenizer {
-  const config = JSON.parse(readFileSync(join(model.tree.dir, "config.json"), "utf8")) as Record<string, unknown>;
-  return loadTokenizer(model.tree.dir, config);
-}
 
 /** The adapter name of each prompt: --use in prompt order (one --use applies to all), else the first adapter. */
 function useList(options: GenerateOptions, prompts: number, fallback: string): string[] {
