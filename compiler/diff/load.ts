@@ -105,6 +105,8 @@ function fromPeftDir(dir: string, modelDir?: string): Comparable {
     const sub = join(dir, entry);
     if (statSync(sub).isDirectory() && existsSync(join(sub, "adapter_config.json"))) folders.push([entry, sub]);
   }
+  // One model for every folder: loading reads the checkpoint's headers and fingerprints it.
+  const tree = modelDir ? loadModel(modelDir).tree : undefined;
   for (const [name, folder] of folders) {
     const configPath = join(folder, "adapter_config.json");
     const imported = importPeftConfig(readFileSync(configPath, "utf8"), configPath, name);
@@ -112,8 +114,7 @@ function fromPeftDir(dir: string, modelDir?: string): Comparable {
     const spec = analyzeSpec({ path: configPath, text: imported.spec });
     if (!spec.ir) throw new UserError(`${configPath} cannot be read as a spec: ${spec.diagnostics.map((d) => d.message).join("; ")}`);
     const adapter = spec.ir.adapters[0]!;
-    if (modelDir) {
-      const { tree } = loadModel(modelDir);
+    if (tree) {
       const result = buildPlan(spec.ir, tree);
       if (!result.plan) throw new UserError(`${configPath} does not resolve against ${modelDir}: ${result.diagnostics.map((d) => d.message).join("; ")}`);
       adapters.push(fromPlan(dir, result.plan).adapters[0]!);
