@@ -17,12 +17,11 @@ import { findMethod } from "../methods/registry.js";
 import type { ModelTree, ModuleNode } from "../models/types.js";
 import type { Plan, PlanAdapter, PlanModule } from "../resolve/plan-types.js";
 import type { EmbeddingHook, EmbeddingSite } from "./embedding.js";
-import { selectRows } from "../codegen/select_rows.js";
 import { GraphBuilder } from "./builder.js";
 import { GradTracker } from "./grads.js";
 import { plainLinearBackward, plainLinearForward, type LinearContext, type LinearSite } from "./linear.js";
 import { emitMerge, type MergeInput } from "./merge.js";
-import { mixedLinearForward, type MixedEntry } from "./mixed.js";
+import { mixedLinearForward, perAdapterRows, type MixedEntry } from "./mixed.js";
 import { packedLinearBackward, packedLinearForward } from "./packed-linear.js";
 import type { Packed16 } from "../codegen/widen.js";
 import type { Graph } from "./types.js";
@@ -500,17 +499,11 @@ export class CausalLMLowering {
    */
   private mixedEmbedding(site: EmbeddingSite, entries: EmbeddingEntry[]): void {
     const { g, device } = this.ctx;
-    const size = site.tokens * site.dim;
-    for (const e of entries) {
-      const own = g.scoped(e.adapter.name, () => {
-        const y = g.activation(`${site.y}@adapter`, [site.tokens, site.dim]);
-        g.op("forward", elementwise({ op: "scale", alpha: 1 }, size, device), { a: site.y, out: y }, `${site.path} rows for adapter ${e.adapter.name}`);
-        e.hook.forward({ ...site, y }, e.module, { ...this.ctx, adapter: e.adapter });
-        return y;
-      });
-      g.op("forward", selectRows({ rows: site.tokens, width: site.dim, slot: e.index, rowsPerIndex: this.input.seqLen }, device),
-        { x: own, index: this.adapterIndex!, out: site.y }, `${site.path} rows of adapter ${e.adapter.name}`);
-    }
+    const ctx = { ...this.ctx, adapterIndex: this.adapterIndex!, rowsPerIndex: this.input.seqLen };
+    perAdapterRows({ path: site.path, y: site.y, rows: site.tokens, width: site.dim }, entries, ctx, (e, y) => {
+      g.op("forward", elementwise({ op: "scale", alpha: 1 }, site.tokens * site.dim, device), { a: site.y, out: y }, `${site.path} rows for adapter ${e.adapter.name}`);
+      e.hook.forward({ ...site, y }, e.module, { ...this.ctx, adapter: e.adapter });
+    });
   }
 
   /** The token embeddings of `ids` (plus learned positions), through every block: the last block's output. */

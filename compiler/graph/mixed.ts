@@ -50,17 +50,34 @@ export function mixedLinearForward(site: LinearSite, entries: MixedEntry[], ctx:
     fused.forward(site, entries, ctx);
     return;
   }
-  const { g, device } = ctx;
   plainLinearForward(site, ctx);
+  perAdapterRows({ path: site.path, y: site.y, rows: site.tokens, width: site.outFeatures }, entries, ctx, (e, y) => {
+    // A method that trains the weight itself declares its own copy.
+    const adapted: LinearSite = e.hook.ownsWeight ? withoutBase({ ...site, y }) : { ...site, y };
+    e.hook.forward(adapted, e.module, { ...ctx, adapter: e.adapter });
+  });
+}
+
+/**
+ * The generic way to run several adapters over one batch: each adapter's
+ * `emit` writes the layer's output for every row into a buffer of its own (in
+ * the adapter's scope), and the rows of that adapter's sequences are copied
+ * over `site.y`, which holds the base output (the rows of no adapter).
+ */
+export function perAdapterRows<E extends { adapter: PlanAdapter; index: number }>(
+  site: { path: string; y: string; rows: number; width: number },
+  entries: readonly E[],
+  ctx: MixedContext,
+  emit: (entry: E, y: string) => void,
+): void {
+  const { g, device } = ctx;
   for (const e of entries) {
     const own = g.scoped(e.adapter.name, () => {
-      const y = g.activation(`${site.y}@adapter`, [site.tokens, site.outFeatures]);
-      // A method that trains the weight itself declares its own copy.
-      const adapted: LinearSite = e.hook.ownsWeight ? withoutBase({ ...site, y }) : { ...site, y };
-      e.hook.forward(adapted, e.module, { ...ctx, adapter: e.adapter });
+      const y = g.activation(`${site.y}@adapter`, [site.rows, site.width]);
+      emit(e, y);
       return y;
     });
-    g.op("forward", selectRows({ rows: site.tokens, width: site.outFeatures, slot: e.index, rowsPerIndex: ctx.rowsPerIndex }, device), { x: own, index: ctx.adapterIndex, out: site.y },
+    g.op("forward", selectRows({ rows: site.rows, width: site.width, slot: e.index, rowsPerIndex: ctx.rowsPerIndex }, device), { x: own, index: ctx.adapterIndex, out: site.y },
       `${site.path} rows of adapter ${e.adapter.name}`);
   }
 }
