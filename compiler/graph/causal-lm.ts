@@ -109,12 +109,17 @@ interface EmbeddingEntry {
 }
 
 /** Adapted embedding modules by path, with their method's embedding hook (several in a mixed graph). */
-function adaptedEmbeddings(plan: Plan): Map<string, EmbeddingEntry[]> {
+function adaptedEmbeddings(plan: Plan, mixed: boolean): Map<string, EmbeddingEntry[]> {
   const out = new Map<string, EmbeddingEntry[]>();
   plan.adapters.forEach((adapter, index) => {
     const hook = findMethod(adapter.method)?.graph?.embedding;
     if (!hook) return;
-    for (const m of adapter.modules) if (m.kind === "embedding") out.set(m.path, [...(out.get(m.path) ?? []), { module: m, hook, adapter, index }]);
+    for (const m of adapter.modules) {
+      if (m.kind !== "embedding") continue;
+      // As for linears: only a mixed graph holds several adapters on one module.
+      if (out.has(m.path) && !mixed) throw new UserError(`${m.path} is adapted by two adapters at once; train them one at a time`);
+      out.set(m.path, [...(out.get(m.path) ?? []), { module: m, hook, adapter, index }]);
+    }
   });
   return out;
 }
@@ -150,7 +155,7 @@ export class CausalLMLowering {
     if (input.mixed && input.optimizer) throw new UserError("a mixed-adapter batch is for evaluation and generation; train one adapter at a time");
     if (input.mixed && !adapterIndex) throw new Error("graph: a mixed-adapter lowering needs the adapter index buffer");
     this.adapted = adaptedModules(input.plan, Boolean(input.mixed));
-    this.embeddingHooks = adaptedEmbeddings(input.plan);
+    this.embeddingHooks = adaptedEmbeddings(input.plan, Boolean(input.mixed));
     this.modules = new Map(input.tree.modules.map((m) => [m.path, m]));
     this.tokens = input.batch * input.seqLen;
   }
