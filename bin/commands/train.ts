@@ -10,7 +10,7 @@ import { hasErrors } from "../../grammar/diagnostics.js";
 import { BundleError, isBundle, readBundle } from "../../runtime/bundle/read.js";
 import { DataError } from "../../runtime/data/examples.js";
 import { TokenizerError } from "../../runtime/data/tokenizer.js";
-import { readFloat32 } from "../../runtime/files/checkpoint.js";
+import { readFloat32, readStored } from "../../runtime/files/checkpoint.js";
 import { acquireRuntime } from "../../runtime/gpu/index.js";
 import { train, TrainingStopped } from "../../runtime/train/trainer.js";
 import type { Io } from "../io.js";
@@ -59,6 +59,7 @@ export async function trainCommand(io: Io, input: string, options: TrainOptions)
       settings,
       bundleId: prepared.bundleId,
       weights: (name) => readFloat32(prepared.model.checkpoint, name),
+      stored: (name) => readStored(prepared.model.checkpoint, name),
       train: data.train,
       evaluation: data.evaluation,
       out,

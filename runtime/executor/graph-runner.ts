@@ -28,6 +28,8 @@ interface PreparedOp {
 export interface TensorSource {
   /** A base tensor by checkpoint name, as float32. */
   weight(name: string): Float32Array;
+  /** A base tensor's bytes as stored: packed 16-bit weights upload these as they are. */
+  stored?(name: string): { bytes: Uint8Array; dtype: string };
   /** A saved adapter tensor by PEFT key (and the adapter it belongs to, when the graph holds several), when one is loaded (else the tensor is initialized). */
   saved?(key: string, origin?: string): Float32Array | undefined;
   seed: number;
@@ -105,8 +107,9 @@ export class GraphRunner {
     // A base tensor is read once and kept only until its last reader (a weight buffer, or a copy init) has it.
     const readers = new Map<string, number>();
     const reads = (tensor: string) => readers.set(tensor, (readers.get(tensor) ?? 0) + 1);
+    const storedHalves = (b: GraphBuffer) => (b.packed && source.stored ? source.stored(b.tensor!) : undefined);
     for (const b of this.graph.buffers) {
-      if (b.role === "weight") reads(b.tensor!);
+      if (b.role === "weight" && !(b.packed && source.stored)) reads(b.tensor!);
       else if (b.init?.kind === "copy" && ((b.role === "parameter" && b.view) || b.role === "frozen")) reads(b.init.from);
     }
     const weights = new Map<string, Float32Array>();
@@ -119,7 +122,7 @@ export class GraphRunner {
       return values;
     };
     for (const b of this.graph.buffers) {
-      if (b.role === "weight" && b.packed) write(b.name, packHalves(b, weight(b.tensor!)));
+      if (b.role === "weight" && b.packed) write(b.name, packHalves(b, storedHalves(b) ?? weight(b.tensor!)));
       else if (b.role === "weight") write(b.name, checkSize(b, weight(b.tensor!)));
       else if (b.role === "constant") write(b.name, b.type === "f32" ? Float32Array.from(b.data!) : b.type === "i32" ? Int32Array.from(b.data!) : Uint32Array.from(b.data!));
       else if ((b.role === "parameter" && b.view) || b.role === "frozen") {
@@ -249,12 +252,18 @@ export class GraphRunner {
   }
 }
 
-/** A 16-bit checkpoint tensor (read as f32, which holds it exactly) back in its 16 bits, two to a word. */
-function packHalves(buffer: GraphBuffer, values: Float32Array): Uint32Array {
+/**
+ * A 16-bit checkpoint tensor in its 16 bits, two to a word: its stored bytes
+ * as they are, or (from f32, which holds it exactly) converted back.
+ */
+function packHalves(buffer: GraphBuffer, values: Float32Array | { bytes: Uint8Array; dtype: string }): Uint32Array {
+  const dtype = buffer.packed === "bf16" ? "BF16" : "F16";
   const elements = buffer.shape.reduce((a, x) => a * x, 1);
-  if (values.length !== elements) throw new Error(`${buffer.name}: ${values.length} values for ${elements} elements`);
+  if (!(values instanceof Float32Array) && values.dtype !== dtype) throw new Error(`${buffer.name}: stored as ${values.dtype}, packed as ${dtype}`);
+  const bytes = values instanceof Float32Array ? fromFloat32(values, dtype) : values.bytes;
+  if (bytes.byteLength !== elements * 2) throw new Error(`${buffer.name}: ${bytes.byteLength / 2} values for ${elements} elements`);
   const words = new Uint32Array(buffer.size);
-  new Uint8Array(words.buffer).set(fromFloat32(values, buffer.packed === "bf16" ? "BF16" : "F16"));
+  new Uint8Array(words.buffer).set(bytes);
   return words;
 }
 

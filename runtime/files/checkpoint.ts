@@ -73,6 +73,13 @@ function openSharded(dir: string, indexPath: string): Checkpoint {
 }
 
 /** One tensor's values as float32, whatever its stored dtype. */
+/** A tensor's bytes as the checkpoint stores them, with their dtype. */
+export function readStored(checkpoint: Checkpoint, name: string): { bytes: Uint8Array; dtype: TensorInfo["dtype"] } {
+  const info = checkpoint.tensors.get(name);
+  if (!info) throw new CheckpointError(`${checkpoint.dir}: no tensor '${name}'`);
+  return { bytes: readTensorBytes(info), dtype: info.dtype };
+}
+
 export function readFloat32(checkpoint: Checkpoint, name: string): Float32Array {
   const info = checkpoint.tensors.get(name);
   if (!info) throw new CheckpointError(`${checkpoint.dir}: no tensor '${name}'`);

@@ -37,6 +37,8 @@ export interface TrainJob {
   /** The bundle's identity: a checkpoint of another bundle is not resumed. */
   bundleId: string;
   weights: TensorSource["weight"];
+  /** Base tensors as stored (packed 16-bit weights upload them as they are). */
+  stored?: TensorSource["stored"];
   train: Sequence[];
   evaluation: Sequence[];
   out: string;
@@ -84,7 +86,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   const kept: MetricRecord[] = resumed ? metrics.truncate(resumed.state.step, job.settings.steps) : [];
   if (!resumed && existsSync(metrics.path)) writeFileAtomic(metrics.path, "");
 
-  const runner = await GraphRunner.create(job.runtime, graph, job.wgsl, { weight: job.weights, seed: s.seed });
+  const runner = await GraphRunner.create(job.runtime, graph, job.wgsl, { weight: job.weights, ...(job.stored ? { stored: job.stored } : {}), seed: s.seed });
   try {
     if (resumed) await restore(runner, resumed.tensors);
     const stream = new BatchStream(job.train, s.batch, s.seed, s.data.shuffle);

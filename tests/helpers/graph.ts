@@ -4,7 +4,7 @@ import { loadModel, type LoadedModel } from "../../compiler/models/load.js";
 import { buildPlan } from "../../compiler/resolve/plan.js";
 import type { Plan } from "../../compiler/resolve/plan-types.js";
 import { analyzeSpec } from "../../compiler/spec/analyze.js";
-import { readFloat32 } from "../../runtime/files/checkpoint.js";
+import { readFloat32, readStored } from "../../runtime/files/checkpoint.js";
 import { GraphRunner } from "../../runtime/executor/graph-runner.js";
 import { acquireRuntime } from "../../runtime/gpu/index.js";
 import { testDevice } from "./gpu.js";
@@ -33,6 +33,7 @@ export async function graphFor(modelDir: string, adapters: string, shape: { batc
   const { graph, wgsl } = lowerCausalLM({ tree: model.tree, plan: planned.plan, ...shape, device: runtime.profile, ...(options.optimizer ? { optimizer: options.optimizer } : {}), recompute: options.recompute ?? false, packedWeights: options.packedWeights ?? false });
   const runner = await GraphRunner.create(runtime, graph, wgsl, {
     weight: (name) => readFloat32(model.checkpoint, name),
+    stored: (name) => readStored(model.checkpoint, name),
     saved: (key) => options.saved?.get(key),
     seed: options.seed ?? 1,
   });
