@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { adamw, adamwSegmentTable, type AdamwSegment } from "../../compiler/codegen/adamw.js";
-import { sumSquares } from "../../compiler/codegen/reduce.js";
+import { columnDot, sumSquares } from "../../compiler/codegen/reduce.js";
 import { transpose } from "../../compiler/codegen/transpose.js";
 import { transpose as refTranspose } from "../reference/gemm.js";
 import { adamwStep, sumSquares as refSumSquares, type AdamwHyper } from "../reference/optim.js";
@@ -19,6 +19,23 @@ test("sum of squares at several lengths", async () => {
     const plan = sumSquares(n, profile);
     const out = await runSteps({ x, out: { length: 1 }, partials: { length: plan.scratch.partials! } }, plan.steps);
     assertClose(out.out!, [refSumSquares(x)], SUM_BOUND, `sum of squares n=${n}`);
+  }
+});
+
+test("column sums of products added into a gradient: one pass, and long columns in runs", async () => {
+  const { profile } = await kernelRuntime();
+  for (const [rows, cols] of [[1, 5], [7, 64], [300, 3], [1000, 130]] as const) {
+    const a = randomF32(rows * cols);
+    const b = randomF32(rows * cols);
+    const grad = randomF32(cols);
+    const plan = columnDot(rows, cols, profile);
+    const out = await runSteps({ a, b, grad, ...(plan.scratch.partial ? { partial: { length: plan.scratch.partial } } : {}) }, plan.steps);
+    const want = Float64Array.from(grad, (g, j) => {
+      let s = g;
+      for (let i = 0; i < rows; i++) s += a[i * cols + j]! * b[i * cols + j]!;
+      return s;
+    });
+    assertClose(out.grad!, want, SUM_BOUND, `column dot ${rows}×${cols}${plan.steps.length > 1 ? " in runs" : ""}`);
   }
 });
 

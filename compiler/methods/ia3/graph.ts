@@ -16,6 +16,7 @@
 import { gemm } from "../../codegen/gemm.js";
 import type { LinearHook, LinearSite } from "../../graph/linear.js";
 import { scaleAlong } from "../../codegen/scale.js";
+import { columnDot } from "../../codegen/reduce.js";
 import { ia3Grad } from "./kernels.js";
 import { ia3Vector } from "./vector.js";
 
@@ -53,14 +54,17 @@ export const ia3Graph: LinearHook = {
       const dxs = g.activation(n.dxs, [site.tokens, site.inFeatures]);
       g.op("backward", gemm({ M: site.tokens, N: site.inFeatures, K: site.outFeatures, transB: site.layout === "in_out" }, device),
         { a: dy, b: site.weight, c: dxs }, `${module.path} ia3 backward dx'`);
-      const mode = dx ? (dx.accumulate ? "accumulate" : "write") : "none";
-      g.op("backward", ia3Grad({ rows: site.tokens, cols: site.inFeatures }, mode),
-        { g: dxs, v: site.x, grad_l: l.grad, ...(dx ? { l: l.param, out: dx.buffer } : {}) }, `${module.path} ia3 backward dl${dx ? ", dx" : ""}`);
+      if (!dx) {
+        g.plan("backward", columnDot(site.tokens, site.inFeatures, device), { a: dxs, b: site.x, grad: l.grad }, `${module.path} ia3 backward dl`);
+        return;
+      }
+      g.op("backward", ia3Grad({ rows: site.tokens, cols: site.inFeatures }, dx.accumulate ? "accumulate" : "write"),
+        { g: dxs, v: site.x, grad_l: l.grad, l: l.param, out: dx.buffer }, `${module.path} ia3 backward dl, dx`);
       return;
     }
     const z = g.activation(n.z, [site.tokens, site.outFeatures]);
     if (!dx) {
-      g.op("backward", ia3Grad({ rows: site.tokens, cols: site.outFeatures }, "none"), { g: dy, v: z, grad_l: l.grad }, `${module.path} ia3 backward dl`);
+      g.plan("backward", columnDot(site.tokens, site.outFeatures, device), { a: dy, b: z, grad: l.grad }, `${module.path} ia3 backward dl`);
       return;
     }
     const dz = g.activation(n.dz, [site.tokens, site.outFeatures]);

@@ -16,24 +16,26 @@ export interface Matrix {
 
 
 /**
- * Tensors: g, v [rows, cols] → grad_l [cols] += Σ_rows g⊙v; with `out`, also
- * l [cols] → out [rows, cols] = g·diag(l) (or += when accumulating).
+ * Tensors: g, v [rows, cols], l [cols] → grad_l [cols] += Σ_rows g⊙v, and
+ * out [rows, cols] = g·diag(l) (or += when accumulating), in one pass over g.
+ * (The gradient alone is the shared codegen/reduce columnDot.)
  */
-export function ia3Grad(shape: Matrix, out: "none" | "write" | "accumulate"): KernelInstance {
+export function ia3Grad(shape: Matrix, out: "write" | "accumulate"): KernelInstance {
   const spec = { ...shape, out };
   const bindings: BindingDecl[] = [
     { name: "g", access: "read", type: "f32" },
     { name: "v", access: "read", type: "f32" },
+    { name: "l", access: "read", type: "f32" },
+    { name: "out", access: "read_write", type: "f32" },
+    { name: "grad_l", access: "read_write", type: "f32" },
   ];
-  if (out !== "none") bindings.push({ name: "l", access: "read", type: "f32" }, { name: "out", access: "read_write", type: "f32" });
-  bindings.push({ name: "grad_l", access: "read_write", type: "f32" });
   const kernel = renderKernel({
     family: "ia3",
     template: `${TEMPLATES}ia3_grad.wgsl.hbs`,
-    variant: out === "none" ? "grad" : `grad_${out}`,
+    variant: `grad_${out}`,
     reason: "one invocation per column, summing over rows in a fixed order (deterministic)",
     spec,
-    view: { ...shape, out: out !== "none", accumulate: out === "accumulate", WG },
+    view: { ...shape, accumulate: out === "accumulate", WG },
     workgroupSize: [WG, 1, 1],
     bindings,
   });

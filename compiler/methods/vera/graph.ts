@@ -17,7 +17,7 @@ import { gemm } from "../../codegen/gemm.js";
 import type { LinearHook } from "../../graph/linear.js";
 import type { PlanModule } from "../../resolve/plan-types.js";
 import { scaleAlong } from "../../codegen/scale.js";
-import { veraColumnDot } from "./kernels.js";
+import { columnDot } from "../../codegen/reduce.js";
 import { lambdas, projections, sliceOfA } from "./tensors-graph.js";
 
 /** Dropout acts while training only: a graph that never trains copies nothing. */
@@ -66,12 +66,12 @@ export const veraGraph: LinearHook = {
     const n = names(module.path);
     const { tokens: T, inFeatures: inF, outFeatures: out } = site;
     const r = P.r;
-    g.plan("backward", veraColumnDot(T, out, device), { a: dy, b: n.w, grad: l.b.grad }, `${module.path} vera dλ_b`);
+    g.plan("backward", columnDot(T, out, device), { a: dy, b: n.w, grad: l.b.grad }, `${module.path} vera dλ_b`);
     g.activation(n.bb, [out, r]);
     g.op("backward", scaleAlong({ rows: out, cols: r, ld: r, along: "rows" }, device), { src: P.B, s: l.b.param, out: n.bb }, `${module.path} vera λ_b·B`);
     g.activation(n.dv, [T, r]);
     g.op("backward", gemm({ M: T, N: r, K: out }, device), { a: dy, b: n.bb, c: n.dv }, `${module.path} vera dv`);
-    g.plan("backward", veraColumnDot(T, r, device), { a: n.dv, b: n.h, grad: l.d.grad }, `${module.path} vera dλ_d`);
+    g.plan("backward", columnDot(T, r, device), { a: n.dv, b: n.h, grad: l.d.grad }, `${module.path} vera dλ_d`);
     if (!dx) return;
     g.activation(n.ad, [r, inF]);
     g.op("backward", scaleAlong({ rows: r, cols: inF, ld: P.maxIn, along: "rows" }, device), { src: P.A, s: l.d.param, out: n.ad }, `${module.path} vera λ_d·A`);
