@@ -10,13 +10,13 @@ import { treeFromAdapters } from "../../compiler/models/adapter-implied.js";
 import { loadModel } from "../../compiler/models/load.js";
 import { ModelError } from "../../compiler/models/types.js";
 import { combineAdapters } from "../../compiler/peft-config/combine-adapters.js";
-import { loadPeftAdapters } from "../../compiler/peft-config/load-adapter.js";
+import { adapterFiles, loadPeftAdapters } from "../../compiler/peft-config/load-adapter.js";
 import { openMergeInputs } from "../../compiler/peft-config/merge-inputs.js";
 import { readFloat32 } from "../../runtime/files/checkpoint.js";
 import { acquireRuntime } from "../../runtime/gpu/index.js";
 import { mergeWeights, UnsafeMerge } from "../../runtime/merge/merge-weights.js";
 import { writeMergedModel } from "../../runtime/merge/write-model.js";
-import { AdapterFileError, findAdapters, writeAdapters } from "../../runtime/peft/adapter-files.js";
+import { writeAdapters } from "../../runtime/peft/adapter-files.js";
 import type { Io } from "../io.js";
 
 export interface MergeOptions {
@@ -91,14 +91,7 @@ export function combineCommand(io: Io, options: CombineOptions): number {
     const weights = weightsFor(dirs, options.weight);
     let tree;
     if (options.model) tree = loadModel(resolve(options.model)).tree;
-    else {
-      try {
-        tree = treeFromAdapters(dirs.flatMap((d) => findAdapters(d).filter((f) => f.dir === d)));
-      } catch (e) {
-        if (e instanceof AdapterFileError) throw new UserError(e.message);
-        throw e;
-      }
-    }
+    else tree = treeFromAdapters(dirs.flatMap((d) => adapterFiles(d, true)));
     const sources = dirs.map((dir, i) => {
       if (!existsSync(dir)) throw new UserError(`${dir}: no such adapter directory`);
       const [loaded] = loadPeftAdapters(dir, tree, { topOnly: true });

@@ -2,7 +2,7 @@
 // model: its config becomes a spec and a plan, and every saved tensor is
 // matched to the plan by key and shape.
 import { hasErrors } from "../../grammar/diagnostics.js";
-import { AdapterFileError, findAdapters, readSavedTensor } from "../../runtime/peft/adapter-files.js";
+import { AdapterFileError, findAdapters, readSavedTensor, type AdapterOnDisk } from "../../runtime/peft/adapter-files.js";
 import { UserError } from "../errors.js";
 import type { ModelTree } from "../models/types.js";
 import { buildPlan } from "../resolve/plan.js";
@@ -26,10 +26,11 @@ export interface LoadedAdapter {
 }
 
 /**
- * Every adapter in a PEFT adapter directory (or, with `topOnly`, the one at its
- * top), planned against the model and with its weights.
+ * The adapter files of a directory (PEFT's layout: the default adapter at the
+ * top, others in subfolders), or with `topOnly` the one at its top; a file
+ * problem is the user's error.
  */
-export function loadPeftAdapters(dir: string, tree: ModelTree, options: { topOnly?: boolean } = {}): LoadedAdapter[] {
+export function adapterFiles(dir: string, topOnly: boolean): AdapterOnDisk[] {
   let found;
   try {
     found = findAdapters(dir);
@@ -37,13 +38,20 @@ export function loadPeftAdapters(dir: string, tree: ModelTree, options: { topOnl
     if (e instanceof AdapterFileError) throw new UserError(e.message);
     throw e;
   }
-  if (options.topOnly) {
-    const top = found.filter((f) => f.dir === dir);
-    if (top.length === 0) {
-      throw new UserError(`${dir} holds adapters only in subfolders (${found.map((f) => f.name).join(", ")}): name one, e.g. ${join(dir, found[0]!.name)}`);
-    }
-    found = top;
+  if (!topOnly) return found;
+  const top = found.filter((f) => f.dir === dir);
+  if (top.length === 0) {
+    throw new UserError(`${dir} holds adapters only in subfolders (${found.map((f) => f.name).join(", ")}): name one, e.g. ${join(dir, found[0]!.name)}`);
   }
+  return top;
+}
+
+/**
+ * Every adapter in a PEFT adapter directory (or, with `topOnly`, the one at its
+ * top), planned against the model and with its weights.
+ */
+export function loadPeftAdapters(dir: string, tree: ModelTree, options: { topOnly?: boolean } = {}): LoadedAdapter[] {
+  const found = adapterFiles(dir, options.topOnly ?? false);
   return found.map((entry) => {
     const { ir, plan, adapter, warnings } = planPeftConfig(entry.configText, entry.dir, entry.name, tree);
     const expected = new Map([...adapter.modules.flatMap((m) => m.tensors), ...adapter.tensors].filter((t) => t.saved).map((t) => [t.key, t]));

@@ -3,12 +3,11 @@
 // against it, with its weight and a name unique in the merge.
 import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
-import { AdapterFileError, findAdapters } from "../../runtime/peft/adapter-files.js";
 import { UserError } from "../errors.js";
 import { loadModel, type LoadedModel } from "../models/load.js";
 import { loadTensorsOnly } from "../models/tensors-only.js";
 import type { PlanAdapter } from "../resolve/plan-types.js";
-import { loadPeftAdapters, type LoadedAdapter } from "./load-adapter.js";
+import { adapterFiles, loadPeftAdapters, type LoadedAdapter } from "./load-adapter.js";
 
 export interface MergeAdapterInput {
   dir: string;
@@ -25,14 +24,7 @@ function tensorsOnlyHints(dirs: string[]): { conv1d: boolean; embeddings: Set<st
   let conv1d = false;
   const embeddings = new Set<string>();
   for (const dir of dirs) {
-    let found;
-    try {
-      found = findAdapters(dir).filter((f) => f.dir === dir);
-    } catch (e) {
-      if (e instanceof AdapterFileError) throw new UserError(e.message);
-      throw e;
-    }
-    for (const entry of found) {
+    for (const entry of adapterFiles(dir, true)) {
       try {
         if ((JSON.parse(entry.configText) as { fan_in_fan_out?: unknown }).fan_in_fan_out === true) conv1d = true;
       } catch {
