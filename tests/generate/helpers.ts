@@ -69,17 +69,7 @@ export async function fullForward(model: LoadedModel, plan: Plan, adapters: Load
   }
 }
 
-/** Largest |got − want| over the largest |want|. */
-export function relativeMax(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    const d = Math.abs(got[i]! - want[i]!);
-    worst = Number.isNaN(d) ? Number.POSITIVE_INFINITY : Math.max(worst, d);
-    scale = Math.max(scale, Math.abs(want[i]!));
-  }
-  return worst / scale;
-}
+export { relativeMax } from "../helpers/compare.js";
 
 export function argmax(row: ArrayLike<number>): number {
   let best = 0;

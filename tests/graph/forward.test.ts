@@ -5,27 +5,13 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { loadModel } from "../../compiler/models/load.js";
-import { readFloat32 } from "../../runtime/files/checkpoint.js";
 import { SafetensorsFile, readTensorBytes, toFloat32 } from "../../runtime/files/safetensors.js";
 import { referenceLogits, referenceLoss } from "../reference/model.js";
-import { graphFor, inputsOf, randomIds } from "../helpers/graph.js";
+import { baseWeights, graphFor, inputsOf, randomIds } from "../helpers/graph.js";
 import { tinyModel } from "../helpers/fixtures.js";
 import { repoRoot } from "../helpers/paths.js";
 
 const kinds = ["llama", "qwen2", "gpt2"] as const;
-
-function float64Weights(dir: string) {
-  const { checkpoint } = loadModel(dir);
-  const cache = new Map<string, Float64Array>();
-  return (name: string) => {
-    let w = cache.get(name);
-    if (!w) {
-      w = Float64Array.from(readFloat32(checkpoint, name));
-      cache.set(name, w);
-    }
-    return w;
-  };
-}
 
 for (const kind of kinds) {
   test(`${kind}: the base model's GPU eval loss equals the float64 reference to 1e-4`, async () => {
@@ -39,7 +25,7 @@ for (const kind of kinds) {
     const loss = new Float32Array(24);
     await runner.read("loss", loss);
     runner.destroy();
-    const reference = referenceLoss(model.tree, float64Weights(dir), ids);
+    const reference = referenceLoss(model.tree, baseWeights(loadModel(dir)), ids);
     const gpu = loss.reduce((a, b) => a + b, 0) / 22;
     // Relative 1e-4: float32 accumulation over a few thousand terms per logit.
     assert.ok(Math.abs(gpu - reference.mean) / reference.mean < 1e-4, `gpu ${gpu} vs reference ${reference.mean}`);
@@ -60,7 +46,7 @@ for (const kind of kinds) {
     const [B, T] = idsInfo.shape as [number, number];
     const ids = Array.from({ length: B }, (_, b) => flat.slice(b * T, (b + 1) * T));
     const dir = tinyModel(kind);
-    const logits = referenceLogits(loadModel(dir).tree, float64Weights(dir), ids);
+    const logits = referenceLogits(loadModel(dir).tree, baseWeights(loadModel(dir)), ids);
     const want = read("logits.base");
     let worst = 0;
     let scale = 0;

@@ -11,13 +11,20 @@ export function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): 
   return Math.sqrt(diff / Math.max(norm, Number.MIN_VALUE));
 }
 
-/** The largest |got − want| and the largest |want|. */
+/** The largest |got − want| (infinite where either is NaN) and the largest |want|. */
 export function worstDifference(got: ArrayLike<number>, want: ArrayLike<number>): { worst: number; scale: number } {
   let worst = 0;
   let scale = 0;
   for (let i = 0; i < want.length; i++) {
-    worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+    const d = Math.abs(got[i]! - want[i]!);
+    worst = Number.isNaN(d) ? Number.POSITIVE_INFINITY : Math.max(worst, d);
     scale = Math.max(scale, Math.abs(want[i]!));
   }
   return { worst, scale };
+}
+
+/** The largest |got − want| over the largest |want|. */
+export function relativeMax(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  const { worst, scale } = worstDifference(got, want);
+  return worst / scale;
 }

@@ -7,9 +7,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { ModelTree } from "../../../compiler/models/types.js";
 import type { PlanModule } from "../../../compiler/resolve/plan-types.js";
-import { readFloat32 } from "../../../runtime/files/checkpoint.js";
 import { referenceLoss } from "../../reference/model.js";
-import { graphFor, inputsOf, randomIds } from "../../helpers/graph.js";
+import { baseWeights, graphFor, inputsOf, randomIds } from "../../helpers/graph.js";
 import { tinyModel } from "../../helpers/fixtures.js";
 import { checkGradients, trainedViews } from "../../helpers/gradcheck.js";
 
@@ -127,11 +126,7 @@ for (const c of cases) {
     runner.destroy();
     const params = new Map([...trainedViews(graph, flatParams, "parameter")].map(([k, v]) => [k, Float64Array.from(v)]));
     const grads = trainedViews(graph, flatGrads, "gradient");
-    const cache = new Map<string, Float64Array>();
-    const base = (n: string) => {
-      if (!cache.has(n)) cache.set(n, Float64Array.from(readFloat32(model.checkpoint, n)));
-      return cache.get(n)!;
-    };
+    const base = baseWeights(model);
     const loss = () => referenceLoss(model.tree, lohaWeights(model.tree, modules, params, base, rowFactors), ids).mean;
     // The forward itself: the GPU's loss is the reference's.
     const gpuLoss = losses.reduce((a, b) => a + b, 0) / counted;
