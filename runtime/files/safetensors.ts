@@ -282,7 +282,15 @@ export function floatToBfloat16(value: number): number {
 }
 
 /** Float values in a dtype's bytes (little-endian). */
+/** Typed arrays use the platform's byte order; safetensors is little-endian. */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 export function fromFloat32(values: ArrayLike<number>, dtype: Dtype): Uint8Array {
+  // F32 from a Float32Array: its own bytes (copied), not an element-by-element rewrite.
+  if (dtype === "F32" && LITTLE_ENDIAN) {
+    const f32 = values instanceof Float32Array ? values.slice() : Float32Array.from(values);
+    return new Uint8Array(f32.buffer);
+  }
   const out = new Uint8Array(values.length * DTYPE_BYTES[dtype]);
   const view = new DataView(out.buffer);
   for (let i = 0; i < values.length; i++) {

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeDirectoryAtomic } from "../files/atomic.js";
-import { SafetensorsFile, encodeSafetensors, fromFloat32, readTensorBytes, toFloat32 } from "../files/safetensors.js";
+import { SafetensorsFile, readTensorBytes, toFloat32, writeSafetensorsStreaming } from "../files/safetensors.js";
 
 export const CHECKPOINT_VERSION = 1;
 
@@ -37,15 +37,16 @@ export function checkpointName(step: number): string {
 export function writeCheckpoint(root: string, state: CheckpointState, tensors: CheckpointTensors, keep = 2): string {
   const path = join(root, checkpointName(state.step));
   writeDirectoryAtomic(path, (tmp) => {
-    const list = [...tensors.params.keys()].flatMap((name) => {
-      const shape = tensors.shapes.get(name)!;
-      return [
-        { name: `param/${name}`, dtype: "F32" as const, shape, data: fromFloat32(tensors.params.get(name)!, "F32") },
-        { name: `adam_m/${name}`, dtype: "F32" as const, shape, data: fromFloat32(tensors.m.get(name)!, "F32") },
-        { name: `adam_v/${name}`, dtype: "F32" as const, shape, data: fromFloat32(tensors.v.get(name)!, "F32") },
-      ];
+    // Tensor by tensor, each straight from its values: a full fine-tuning checkpoint (weights and two moments) is never held twice.
+    const values = new Map<string, Float32Array>();
+    for (const [prefix, from] of [["param", tensors.params], ["adam_m", tensors.m], ["adam_v", tensors.v]] as const) {
+      for (const [name, data] of from) values.set(`${prefix}/${name}`, data);
+    }
+    const headers = [...values.keys()].map((name) => ({ name, dtype: "F32" as const, shape: tensors.shapes.get(name.slice(name.indexOf("/") + 1))! }));
+    writeSafetensorsStreaming(join(tmp, TENSORS), headers, (t) => {
+      const data = values.get(t.name)!;
+      return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     });
-    writeFileSync(join(tmp, TENSORS), encodeSafetensors(list));
     // Written last: a directory with state.json is complete.
     writeFileSync(join(tmp, STATE), JSON.stringify(state, null, 2) + "\n");
   });

@@ -196,7 +196,8 @@ async function snapshot(runner: GraphRunner) {
   const tensors = { params: new Map<string, Float32Array>(), m: new Map<string, Float32Array>(), v: new Map<string, Float32Array>(), shapes: new Map<string, number[]>() };
   for (const b of graph.buffers) {
     if (b.role !== "parameter" || !b.view) continue;
-    const slice = (a: Float32Array) => a.slice(b.view!.offset, b.view!.offset + b.size);
+    // Views into the read-back flat buffers: the checkpoint writer copies each once, to the file.
+    const slice = (a: Float32Array) => a.subarray(b.view!.offset, b.view!.offset + b.size);
     tensors.params.set(b.name, slice(flat.params));
     tensors.m.set(b.name, slice(flat.m));
     tensors.v.set(b.name, slice(flat.v));
