@@ -1,12 +1,13 @@
 // What `peftc diff` compares: a spec, a bundle (a directory with plan.json) or
 // a PEFT adapter directory, each reduced to adapters, their settings and the
 // modules they adapt with their trainable parameter counts.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { hasErrors } from "../../grammar/diagnostics.js";
-import { SafetensorsFile, SafetensorsError, elementCount } from "../../runtime/files/safetensors.js";
+import { SafetensorsFile, elementCount } from "../../runtime/files/safetensors.js";
 import { UserError } from "../errors.js";
 import { importPeftConfig } from "../peft-config/import.js";
+import { adapterFiles } from "../peft-config/load-adapter.js";
 import { resolveSpec } from "../resolve/resolve-spec.js";
 import type { Plan } from "../resolve/plan-types.js";
 import { planProblems } from "../resolve/plan-schema.js";
@@ -100,16 +101,11 @@ function specOnly(label: string, spec: AnalyzedSpec): Comparable {
 function fromPeftDir(dir: string, modelDir?: string): Comparable {
   const adapters: ComparableAdapter[] = [];
   const warnings: string[] = [];
-  const folders: [string, string][] = [["default", dir]];
-  for (const entry of readdirSync(dir).sort()) {
-    const sub = join(dir, entry);
-    if (statSync(sub).isDirectory() && existsSync(join(sub, "adapter_config.json"))) folders.push([entry, sub]);
-  }
   // One model for every folder: loading reads the checkpoint's headers and fingerprints it.
   const tree = modelDir ? loadModel(modelDir).tree : undefined;
-  for (const [name, folder] of folders) {
+  for (const { name, dir: folder, configText, weights } of adapterFiles(dir, false)) {
     const configPath = join(folder, "adapter_config.json");
-    const imported = importPeftConfig(readFileSync(configPath, "utf8"), configPath, name);
+    const imported = importPeftConfig(configText, configPath, name);
     warnings.push(...imported.warnings);
     const spec = analyzeSpec({ path: configPath, text: imported.spec });
     if (!spec.ir) throw new UserError(`${configPath} cannot be read as a spec: ${spec.diagnostics.map((d) => d.message).join("; ")}`);
@@ -120,22 +116,14 @@ function fromPeftDir(dir: string, modelDir?: string): Comparable {
       adapters.push(fromPlan(dir, result.plan).adapters[0]!);
       continue;
     }
-    adapters.push({ name, method: adapter.method, hyperparameters: adapter.hyperparameters, ...modulesFromWeights(folder) });
+    adapters.push({ name, method: adapter.method, hyperparameters: adapter.hyperparameters, ...modulesFromWeights(weights) });
   }
   return { label: dir, kind: "peft-adapter", adapters, warnings };
 }
 
 /** Adapted modules read off adapter_model.safetensors: each key is base_model.model.<module>.<tensor>. */
-function modulesFromWeights(folder: string): Pick<ComparableAdapter, "modules" | "trainable"> {
-  const path = join(folder, "adapter_model.safetensors");
-  if (!existsSync(path)) return {};
-  let file: SafetensorsFile;
-  try {
-    file = SafetensorsFile.open(path);
-  } catch (e) {
-    if (e instanceof SafetensorsError) throw new UserError(e.message);
-    throw e;
-  }
+function modulesFromWeights(file: SafetensorsFile | undefined): Pick<ComparableAdapter, "modules" | "trainable"> {
+  if (!file) return {};
   const modules = new Map<string, ComparableModule>();
   let trainable = 0;
   for (const info of file.tensors.values()) {
