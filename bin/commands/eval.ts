@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { UserError } from "../../compiler/errors.js";
 import { lowerCausalLM } from "../../compiler/graph/causal-lm.js";
@@ -130,8 +129,7 @@ function summary(losses: RowLoss[]): { loss: number; tokens: number; perExample:
 
 /** Each example's "adapter" field, when the data names adapters per example (all examples must then). */
 function exampleAdapters(path: string, examples: Example[]): string[] | undefined {
-  const lines = readFileSync(path, "utf8").split(/\r?\n/);
-  const named = examples.map((e) => (JSON.parse(lines[e.line - 1]!) as { adapter?: unknown }).adapter);
+  const named = examples.map((e) => e.adapter);
   if (named.every((a) => a === undefined)) return undefined;
   return named.map((a, i) => {
     if (typeof a !== "string") {

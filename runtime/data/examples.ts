@@ -16,6 +16,8 @@ export interface Example {
   labels: number[];
   /** Where it came from, for messages. */
   line: number;
+  /** The line's "adapter" field as written, when it has one (evaluation with several adapters reads it). */
+  adapter?: unknown;
 }
 
 export class DataError extends Error {}
@@ -49,7 +51,8 @@ export function readExamples(path: string, options: ReadOptions): Example[] {
       throw new DataError(`${where}: not valid JSON (${(e as Error).message})`);
     }
     if (!record || typeof record !== "object" || Array.isArray(record)) throw new DataError(`${where}: expected a JSON object`);
-    examples.push(toExample(record as Record<string, unknown>, where, line, options));
+    const fields = record as Record<string, unknown>;
+    examples.push({ ...toExample(fields, where, line, options), ...("adapter" in fields ? { adapter: fields.adapter } : {}) });
   });
   if (examples.length === 0) throw new DataError(`${path} holds no examples`);
   return examples;
