@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { UserError } from "../compiler/errors.js";
 import { releaseDevice } from "../runtime/device.js";
 import { processIo } from "./io.js";
+import { fileSystemErrorMessage } from "../runtime/files/outputs.js";
 import { registerCommands } from "./commands/index.js";
 import { ReportedError } from "./commands/spec.js";
 
@@ -36,6 +37,12 @@ main(process.argv.slice(2))
     if (error instanceof UserError) {
       process.stderr.write(`peftc: error: ${error.message}\n`);
       if (error.hint) process.stderr.write(`  hint: ${error.hint}\n`);
+      return 1;
+    }
+    // The disk refused (permissions, a full disk, a path through a file): the user's to fix, not a bug.
+    const refused = fileSystemErrorMessage(error);
+    if (refused) {
+      process.stderr.write(`peftc: error: ${refused}\n`);
       return 1;
     }
     const message = error instanceof Error ? error.message : String(error);

@@ -10,7 +10,8 @@ import { acquireDevice, NoAdapterError } from "../../runtime/device.js";
 import { deviceProfile } from "../../runtime/gpu/profile.js";
 import type { Io } from "../io.js";
 import { printDiagnostics } from "./report.js";
-import { loadValidSpec, ReportedError } from "./spec.js";
+import { loadValidSpec, ReportedError, specInputs } from "./spec.js";
+import { claimDirectoryOutput } from "../../runtime/files/outputs.js";
 
 export interface CompileOptions {
   emit?: string;
@@ -40,14 +41,15 @@ export async function compile(io: Io, file: string, options: CompileOptions): Pr
     return 0;
   }
   if (!options.emit && !options.output) throw new UserError("compile needs -o BUNDLE (write a bundle) or --emit STAGE (print ir, plan, graph or peft-config)");
+  const output = options.output ? claimDirectoryOutput(options.output, "bundle", specInputs(spec, options.model)) : undefined;
   const compiled = compileSpec(spec, { device: await profile(), ...(options.model ? { modelDir: options.model } : {}), ...(options.adapter ? { adapter: options.adapter } : {}) });
   printDiagnostics(io, spec.source, compiled.diagnostics);
   if (!compiled.bundle || hasErrors(compiled.diagnostics)) throw new ReportedError();
   const bundle = compiled.bundle;
   if (options.emit === "plan") io.out(JSON.stringify(bundle.plan, null, 2));
   else if (options.emit === "graph") io.out(JSON.stringify(bundle.graph, null, 2));
-  if (options.output) {
-    writeBundle(options.output, bundle);
+  if (output) {
+    writeBundle(output, bundle);
     io.err(`wrote ${options.output}: ${bundle.wgsl.size} kernels, ${Object.values(bundle.graph.phases).reduce((n, p) => n + p.length, 0)} dispatches in ${Object.keys(bundle.graph.phases).length} phases`);
   }
   return 0;

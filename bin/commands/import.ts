@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { UserError } from "../../compiler/errors.js";
 import { importPeftConfig } from "../../compiler/peft-config/import.js";
 import { writeFileAtomic } from "../../runtime/files/atomic.js";
+import { claimFileOutput, fileSignature } from "../../runtime/files/outputs.js";
 import type { Io } from "../io.js";
 
 export interface ImportOptions {
@@ -27,7 +28,8 @@ export function importConfig(io: Io, input: string, options: ImportOptions): num
   const result = importPeftConfig(text, path, options.name);
   for (const warning of result.warnings) io.err(`warning: ${warning}`);
   if (options.output) {
-    writeFileAtomic(options.output, result.spec);
+    const output = claimFileOutput(options.output, "spec", [{ path, what: "the PEFT config" }]);
+    writeFileAtomic(output, `${fileSignature("spec")} import from ${path}\n${result.spec}`);
     io.out(`wrote ${options.output} (${result.method})`);
   } else {
     io.out(result.spec.replace(/\n$/, ""));

@@ -10,7 +10,8 @@ import type { AdapterIR, SelectorIR, SpanTable, SpecIR } from "../../compiler/sp
 import { writeFileAtomic } from "../../runtime/files/atomic.js";
 import type { Io } from "../io.js";
 import { printDiagnostics } from "./report.js";
-import { loadValidSpec, ReportedError } from "./spec.js";
+import { loadValidSpec, ReportedError, specInputs } from "./spec.js";
+import { claimFileOutput, fileSignature } from "../../runtime/files/outputs.js";
 import { compactTable, renderTable } from "./table.js";
 
 export interface InspectOptions {
@@ -38,8 +39,9 @@ export function inspect(io: Io, file: string, options: InspectOptions): number {
   if (hasErrors(resolved.diagnostics) || !resolved.plan || !resolved.model) throw new ReportedError();
   const { plan, model } = resolved;
   if (options.svg) {
-    writeFileAtomic(options.svg, heatmapSvg(plan, model.tree, `${file} on ${resolved.modelDir}`));
-    io.err(`wrote ${options.svg}`);
+    const svg = claimFileOutput(options.svg, "svg", [...specInputs(spec, options.model)], "--svg");
+    writeFileAtomic(svg, `${fileSignature("svg")}\n${heatmapSvg(plan, model.tree, `${file} on ${resolved.modelDir}`)}`);
+    io.err(`wrote ${svg}`);
   }
   if (options.explain) {
     io.out(explainModule(spec.ir, plan, model.tree, options.explain, spec.spans, new LineIndex(spec.source.text)).join("\n"));

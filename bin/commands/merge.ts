@@ -3,6 +3,7 @@
 // peftc combine: adapters combined into a new PEFT adapter directory.
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import { claimDirectoryOutput, type OutputInput } from "../../runtime/files/outputs.js";
 import { UserError } from "../../compiler/errors.js";
 import { lowerMerge } from "../../compiler/graph/merge.js";
 import type { CombineType } from "../../compiler/methods/types.js";
@@ -35,11 +36,14 @@ function weightsFor(adapters: string[], weights: number[] | undefined): number[]
   return weights;
 }
 
+function adapterInputs(dirs: string[]): OutputInput[] {
+  return dirs.map((path, i) => ({ path, what: dirs.length === 1 ? "the adapter" : `adapter ${i + 1}` }));
+}
+
 export async function mergeCommand(io: Io, options: MergeOptions): Promise<number> {
   try {
-    const out = resolve(options.output);
     const modelDir = resolve(options.model);
-    if (out === modelDir) throw new UserError("-o names the base model's own directory: write the merged model elsewhere");
+    const out = claimDirectoryOutput(options.output, "model", [{ path: modelDir, what: "the base model" }, ...adapterInputs(options.adapter)]);
     const weights = weightsFor(options.adapter, options.weight);
     const inputs = openMergeInputs(modelDir, options.adapter.map((dir, i) => ({ dir: resolve(dir), weight: weights[i]! })));
     for (const a of inputs.adapters) for (const w of a.loaded.warnings) io.err(`warning: ${a.label}: ${w}`);
@@ -88,6 +92,7 @@ export interface CombineOptions {
 export function combineCommand(io: Io, options: CombineOptions): number {
   try {
     const dirs = options.adapter.map((d) => resolve(d));
+    const out = claimDirectoryOutput(options.output, "adapter", [...adapterInputs(options.adapter), ...(options.model ? [{ path: options.model, what: "the model" }] : [])]);
     const weights = weightsFor(dirs, options.weight);
     let tree;
     if (options.model) tree = loadModel(resolve(options.model)).tree;
@@ -99,7 +104,6 @@ export function combineCommand(io: Io, options: CombineOptions): number {
     });
     const combined = combineAdapters(tree, sources, options.combine, options.svdRank);
     for (const w of combined.warnings) io.err(`note: ${w}`);
-    const out = resolve(options.output);
     writeAdapters(out, [{ name: "default", config: combined.configText, tensors: combined.tensors }]);
     // Rank-free methods (IA3) have no r.
     const rank = (JSON.parse(combined.configText) as { r?: number }).r ?? null;

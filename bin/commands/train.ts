@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { compileSpec, sha256, type CompiledBundle } from "../../compiler/bundle/compile.js";
 import type { TrainSettings } from "../../compiler/bundle/train-settings.js";
@@ -11,13 +11,14 @@ import { BundleError, isBundle, readBundle } from "../../runtime/bundle/read.js"
 import { DataError } from "../../runtime/data/examples.js";
 import { TokenizerError } from "../../runtime/data/tokenizer.js";
 import { readFloat32, readStored } from "../../runtime/files/checkpoint.js";
-import { acquireRuntime } from "../../runtime/gpu/index.js";
+import { acquireRuntime, type GpuRuntime } from "../../runtime/gpu/index.js";
+import { claimDirectoryOutput, createMarkedDirectory, removeCreatedDirectory, type OutputInput } from "../../runtime/files/outputs.js";
 import { train, TrainingStopped } from "../../runtime/train/trainer.js";
 import type { Io } from "../io.js";
 import { loadTrainingData } from "./data.js";
 import { progressReporter } from "./progress.js";
 import { printDiagnostics } from "./report.js";
-import { loadValidSpec, ReportedError } from "./spec.js";
+import { loadValidSpec, ReportedError, specInputs } from "./spec.js";
 
 export interface TrainOptions {
   model?: string;
@@ -30,6 +31,10 @@ export interface TrainOptions {
 }
 
 interface Prepared {
+  /** A bundle compiled from a spec, to be written into the run directory. */
+  bundle?: CompiledBundle;
+  /** What the run must never write over. */
+  inputs: OutputInput[];
   graph: CompiledBundle["graph"];
   wgsl: Map<string, string>;
   settings: TrainSettings;
@@ -49,49 +54,65 @@ export async function trainCommand(io: Io, input: string, options: TrainOptions)
     const prepared = isBundle(input) ? fromBundle(input, options) : fromSpec(io, input, options, runtime.profile);
     const { settings } = prepared;
     const dataPath = options.data ? resolve(options.data) : resolveFrom(prepared.base, settings.data.path);
-    const data = loadTrainingData(prepared.model, settings, dataPath, settings.data.eval ? resolveFrom(prepared.base, settings.data.eval) : undefined);
-    const out = resolve(options.out ?? join("runs", settings.adapter));
-    if (!isBundle(input)) io.err(`compiled ${input}: ${Object.keys(prepared.graph.kernels).length} kernels, ${prepared.graph.phases.forward.length + prepared.graph.phases.backward.length} dispatches a micro-batch`);
-    const result = await train({
-      runtime,
-      graph: prepared.graph,
-      wgsl: prepared.wgsl,
-      settings,
-      bundleId: prepared.bundleId,
-      weights: (name) => readFloat32(prepared.model.checkpoint, name),
-      stored: (name) => readStored(prepared.model.checkpoint, name),
-      train: data.train,
-      evaluation: data.evaluation,
-      out,
-      resume: options.resume ?? false,
-      peftConfigs: prepared.peftConfigs,
-      adapterOfKey: (key) => prepared.keys.get(key) ?? settings.adapter,
-      reporter: progressReporter(io),
-      title: prepared.title,
-    });
-    const summary = {
-      steps: result.steps,
-      first_loss: result.firstLoss ?? null,
-      last_loss: result.lastLoss ?? null,
-      eval_loss: result.evalLoss ?? null,
-      adapter: result.adapterDir,
-      metrics: join(out, "metrics.jsonl"),
-      plot: join(out, "loss.svg"),
-    };
-    if (options.json) io.out(JSON.stringify(summary, null, 2));
-    else {
-      io.out(`trained ${settings.adapter} for ${result.steps} steps: loss ${result.firstLoss?.toFixed(4)} → ${result.lastLoss?.toFixed(4)}${result.evalLoss !== undefined ? `, eval loss ${result.evalLoss.toFixed(4)}` : ""}`);
-      const format = prepared.peftConfigs[settings.adapter] !== undefined ? "PEFT format" : "tensors under PEFT's modules_to_save names; PEFT has no config for this method";
-      io.out(`adapter: ${result.adapterDir} (${format})`);
-      io.out(`metrics: ${summary.metrics}, loss curve: ${summary.plot}`);
+    const evalPath = settings.data.eval ? resolveFrom(prepared.base, settings.data.eval) : undefined;
+    const dataInputs = [dataPath, ...(evalPath ? [evalPath] : [])].map((path) => ({ path, what: "the training data" }));
+    const out = claimDirectoryOutput(options.out ?? join("runs", settings.adapter), "run", [...prepared.inputs, ...dataInputs], "--out");
+    // Bad data fails here, before the run directory exists.
+    const data = loadTrainingData(prepared.model, settings, dataPath, evalPath);
+    const created = createMarkedDirectory(out, "run");
+    try {
+      if (prepared.bundle) writeBundle(join(out, "bundle"), prepared.bundle);
+      if (!isBundle(input)) io.err(`compiled ${input}: ${Object.keys(prepared.graph.kernels).length} kernels, ${prepared.graph.phases.forward.length + prepared.graph.phases.backward.length} dispatches a micro-batch`);
+      return await runTraining(io, runtime, prepared, data, out, options);
+    } catch (e) {
+      // A run that failed before it wrote anything worth keeping leaves nothing behind.
+      if (created) removeCreatedDirectory(out, (dir) => existsSync(join(dir, "metrics.jsonl")) || existsSync(join(dir, "checkpoints")));
+      throw e;
     }
-    return 0;
   } catch (e) {
     if (e instanceof DataError || e instanceof TokenizerError || e instanceof TrainingStopped || e instanceof BundleError || e instanceof ModelError) {
       throw new UserError(e.message);
     }
     throw e;
   }
+}
+
+async function runTraining(io: Io, runtime: GpuRuntime, prepared: Prepared, data: ReturnType<typeof loadTrainingData>, out: string, options: TrainOptions): Promise<number> {
+  const { settings } = prepared;
+  const result = await train({
+    runtime,
+    graph: prepared.graph,
+    wgsl: prepared.wgsl,
+    settings,
+    bundleId: prepared.bundleId,
+    weights: (name) => readFloat32(prepared.model.checkpoint, name),
+    stored: (name) => readStored(prepared.model.checkpoint, name),
+    train: data.train,
+    evaluation: data.evaluation,
+    out,
+    resume: options.resume ?? false,
+    peftConfigs: prepared.peftConfigs,
+    adapterOfKey: (key) => prepared.keys.get(key) ?? settings.adapter,
+    reporter: progressReporter(io),
+    title: prepared.title,
+  });
+  const summary = {
+    steps: result.steps,
+    first_loss: result.firstLoss ?? null,
+    last_loss: result.lastLoss ?? null,
+    eval_loss: result.evalLoss ?? null,
+    adapter: result.adapterDir,
+    metrics: join(out, "metrics.jsonl"),
+    plot: join(out, "loss.svg"),
+  };
+  if (options.json) io.out(JSON.stringify(summary, null, 2));
+  else {
+    io.out(`trained ${settings.adapter} for ${result.steps} steps: loss ${result.firstLoss?.toFixed(4)} → ${result.lastLoss?.toFixed(4)}${result.evalLoss !== undefined ? `, eval loss ${result.evalLoss.toFixed(4)}` : ""}`);
+    const format = prepared.peftConfigs[settings.adapter] !== undefined ? "PEFT format" : "tensors under PEFT's modules_to_save names; PEFT has no config for this method";
+    io.out(`adapter: ${result.adapterDir} (${format})`);
+    io.out(`metrics: ${summary.metrics}, loss curve: ${summary.plot}`);
+  }
+  return 0;
 }
 
 function resolveFrom(base: string, path: string): string {
@@ -105,9 +126,9 @@ function fromSpec(io: Io, file: string, options: TrainOptions, device: Parameter
   printDiagnostics(io, spec.source, compiled.diagnostics);
   if (!compiled.bundle || !compiled.model || hasErrors(compiled.diagnostics)) throw new ReportedError();
   const bundle = compiled.bundle;
-  const out = resolve(options.out ?? join("runs", bundle.train!.adapter));
-  writeBundle(join(out, "bundle"), bundle);
   return {
+    bundle,
+    inputs: specInputs(spec, options.model),
     graph: bundle.graph,
     wgsl: bundle.wgsl,
     settings: bundle.train!,
@@ -131,6 +152,7 @@ function fromBundle(dir: string, options: TrainOptions): Prepared {
   }
   const settings = { ...bundle.index.train, ...(options.steps ? { steps: options.steps } : {}) };
   return {
+    inputs: [{ path: dir, what: "the bundle" }, { path: modelDir, what: "the model" }],
     graph: bundle.graph,
     wgsl: bundle.wgsl,
     settings,

@@ -37,7 +37,7 @@ export function bundleIndex(bundle: CompiledBundle): object {
 }
 
 export function writeBundle(dir: string, bundle: CompiledBundle): void {
-  writeDirectoryAtomic(dir, (tmp) => {
+  writeDirectoryAtomic(dir, "bundle", (tmp) => {
     writeFileSync(join(tmp, "bundle.json"), json(bundleIndex(bundle)));
     writeFileSync(join(tmp, "plan.json"), json(bundle.plan));
     writeFileSync(join(tmp, "graph.json"), json(bundle.graph));

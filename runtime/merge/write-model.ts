@@ -25,7 +25,7 @@ export function writeMergedModel(checkpoint: Checkpoint, merged: ReadonlyMap<str
   const weightFiles = new Set(checkpoint.files.map((f) => basename(f)));
   const written: string[] = [];
   let replaced = 0;
-  writeDirectoryAtomic(out, (tmp) => {
+  writeDirectoryAtomic(out, "model", (tmp) => {
     // Everything else the base directory holds travels along: config, tokenizer, index, generation config.
     for (const entry of readdirSync(checkpoint.dir)) {
       const from = join(checkpoint.dir, entry);

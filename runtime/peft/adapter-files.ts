@@ -29,7 +29,7 @@ export interface AdapterToWrite {
  * several, "default" goes at the top and the others into subfolders.
  */
 export function writeAdapters(dir: string, adapters: AdapterToWrite[], dtype: Dtype = "F32"): void {
-  writeDirectoryAtomic(dir, (tmp) => {
+  writeDirectoryAtomic(dir, "adapter", (tmp) => {
     for (const adapter of adapters) {
       const atTop = adapters.length === 1 || adapter.name === "default";
       const target = atTop ? tmp : join(tmp, adapter.name);

@@ -36,7 +36,7 @@ export function checkpointName(step: number): string {
 
 export function writeCheckpoint(root: string, state: CheckpointState, tensors: CheckpointTensors, keep = 2): string {
   const path = join(root, checkpointName(state.step));
-  writeDirectoryAtomic(path, (tmp) => {
+  writeDirectoryAtomic(path, "checkpoint", (tmp) => {
     // Tensor by tensor, each straight from its values: a full fine-tuning checkpoint (weights and two moments) is never held twice.
     const values = new Map<string, Float32Array>();
     for (const [prefix, from] of [["param", tensors.params], ["adam_m", tensors.m], ["adam_v", tensors.v]] as const) {

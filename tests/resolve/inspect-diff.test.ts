@@ -8,6 +8,7 @@ import { resolveSpec } from "../../compiler/resolve/resolve-spec.js";
 import { analyzeSpec } from "../../compiler/spec/analyze.js";
 import { encodeSafetensors, fromFloat32 } from "../../runtime/files/safetensors.js";
 import { hasStackTrace, peftc } from "../helpers/cli.js";
+import { fileSignature } from "../../runtime/files/outputs.js";
 import { scratchDir, tinyModel } from "../helpers/fixtures.js";
 import { repoRoot } from "../helpers/paths.js";
 
@@ -68,7 +69,7 @@ test("inspect --svg writes a heatmap", () => {
   const result = peftc(["inspect", join(examples, "lora.peft"), "--model", tinyModel("llama"), "--svg", svg]);
   assert.is(result.status, 0, result.stderr);
   const text = readFileSync(svg, "utf8");
-  assert.ok(text.startsWith("<svg"));
+  assert.ok(text.startsWith(`${fileSignature("svg")}\n<svg`));
   assert.match(text, "<title>model.layers.3.mlp.down_proj: 3,840</title>");
   assert.match(text, "self_attn.q_proj");
 });
