@@ -108,6 +108,26 @@ async function createContext(): Promise<GpuContext> {
   };
 }
 
+/**
+ * Another device on a fresh adapter with the main device's features and
+ * limits, or undefined when the machine gives no second one. Used only to
+ * compile pipelines in parallel on CPU adapters (see gpu/warm.ts).
+ */
+export async function createHelperDevice(main: GpuContext): Promise<GPUDevice | undefined> {
+  const gpu = await loadGpu();
+  const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+  if (!adapter) return undefined;
+  const requiredLimits: Record<string, number> = {};
+  for (const name of LIMITS_WE_USE) requiredLimits[name] = Math.min(adapter.limits[name], main.limits[name]);
+  const requiredFeatures = main.features.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+  if (requiredFeatures.length !== main.features.length) return undefined;
+  try {
+    return await adapter.requestDevice({ requiredLimits, requiredFeatures });
+  } catch {
+    return undefined;
+  }
+}
+
 /** Releases the device so that Node can exit. */
 export async function releaseDevice(): Promise<void> {
   if (!contextPromise) return;

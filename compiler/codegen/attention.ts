@@ -1,6 +1,7 @@
 // Causal softmax attention with grouped-query heads (num_key_value_heads <
 // num_heads), forward and backward, flash-attention style: scores are
 // recomputed rather than stored, the forward keeps only log-sum-exp per row.
+import { attentionAsGemms, attentionBackwardGemms, attentionForwardGemms } from "./attention_gemm.js";
 import { ceilDiv, renderKernel, wgslF32, type BindingDecl } from "./render.js";
 import type { DeviceProfile, KernelInstance, KernelPlan } from "./types.js";
 
@@ -64,6 +65,25 @@ function common(shape: AttentionShape, blocking: AttentionBlocking) {
     WG,
   };
   return { spec: { ...spec, WG }, view, T: view.T, WG };
+}
+
+/**
+ * The forward as the graph runs it: batched GEMMs on CPU adapters where the
+ * scores fit (attention_gemm.ts), else the flash kernel. Tensors as attentionForward's.
+ */
+export function attentionForwardPlan(shape: AttentionShape, device: DeviceProfile): KernelPlan {
+  if (attentionAsGemms(shape, device)) return attentionForwardGemms(shape, device);
+  const instance = attentionForward(shape, device);
+  return { steps: [{ instance, bind: { q_in: "q_in", k_in: "k_in", v_in: "v_in", out: "out", lse: "lse" } }], scratch: {}, reason: instance.kernel.reason };
+}
+
+/** The backward as the graph runs it (see attentionForwardPlan); without kv, only dq is computed. Tensors as attentionBackward's. */
+export function attentionBackwardPlan(shape: AttentionShape, device: DeviceProfile, kv: boolean): KernelPlan {
+  if (attentionAsGemms(shape, device)) return attentionBackwardGemms(shape, device, kv);
+  const plan = attentionBackward(shape, device);
+  // dq's kernel also computes Δ, which dk/dv's needs: it always runs.
+  if (!kv) plan.steps = plan.steps.slice(0, 1);
+  return plan;
 }
 
 /** Tensors: q_in, k_in, v_in → out [batch, Tq, heads, D], lse [batch, heads, Tq]. */

@@ -1,7 +1,7 @@
 // GEMM: C = alpha·op(A)·op(B) (+ s·U·op(L)) (+ bias) (activation) (+ C), batched.
 // One template serves NN, NT and TN; the variant is the register-block shape,
 // chosen per shape and device. See bench/NOTES.md for what was measured.
-import { ceilDiv, renderKernel, wgslF32, type BindingDecl } from "./render.js";
+import { ceilDiv, renderKernel, type BindingDecl } from "./render.js";
 import { gemv, GEMV_MAX_ROWS } from "./gemv.js";
 import type { DeviceProfile, KernelInstance, ParamField } from "./types.js";
 
@@ -45,8 +45,8 @@ export interface GemmChoice {
   tiling: GemmTiling;
 }
 
+/** Register blocks for CPU adapters, largest first: [rows, vec4 columns]. */
 const CPU_TILES: [number, number][] = [
-  [16, 4],
   [8, 4],
   [8, 2],
   [4, 2],
@@ -54,35 +54,48 @@ const CPU_TILES: [number, number][] = [
   [1, 1],
 ];
 
+/** Workgroups a CPU adapter needs to keep its threads busy (lavapipe runs one workgroup per thread at a time). */
+const CPU_MIN_WORKGROUPS = 8;
+/** Invocations per CPU workgroup: two passes of lavapipe's 8 lanes. */
+const CPU_WORKGROUP = 16;
+/** From this many FMAs a 16×16 block's extra speed (~8%) pays for its ~3 s compile. */
+const BIG_GEMM_FMAS = 2 ** 30;
+
 /**
- * The register-block shape for a GEMM. Deterministic in (shape, device).
+ * The register-block shape for a GEMM. Deterministic in (shape, device), and
+ * a function of few properties of the shape, so that a step's many GEMMs share
+ * a few pipelines (the sizes themselves are params, not part of the kernel).
  * On a CPU adapter one workgroup is one thread walking its invocations 8 lanes
- * at a time, so big blocks (few loads per FMA) win as long as there are enough
- * workgroups to keep every thread busy; on a GPU, modest 4×4 blocks in 16×16
- * workgroups keep occupancy up.
+ * at a time: big blocks (few loads per FMA) win as long as every thread gets
+ * workgroups, and compile time grows fast with the block (lavapipe: 16×16
+ * ≈ 2.5–4.7 s, 8×16 ≈ 1 s, 8×8 ≈ 0.5 s, bench/NOTES.md), so 16×16 is kept
+ * for products big enough to amortise it. On a GPU, modest 4×4 blocks in
+ * 16×16 workgroups keep occupancy up.
  */
 export function chooseGemmTiling(shape: GemmShape, device: DeviceProfile): GemmChoice {
-  const { M, N } = shape;
+  const { M, N, K } = shape;
   if (device.kind === "gpu") {
     const tiling = { TM: 4, TNV: 1, WX: Math.min(16, pow2AtLeast(ceilDiv(N, 4))), WY: Math.min(16, pow2AtLeast(ceilDiv(M, 4))) };
     return { variant: "rb4x4", reason: "GPU adapter: 4×4 register blocks in up to 16×16 workgroups", tiling };
   }
-  const workers = 8;
+  const batches = shape.batch?.count ?? 1;
+  if (M * N * K * batches >= BIG_GEMM_FMAS) {
+    return { variant: "rb16x16", reason: "CPU adapter: 16×16 register blocks for a product this big (fastest measured on lavapipe)", tiling: { TM: 16, TNV: 4, WX: 8, WY: 2 } };
+  }
   for (const [TM, TNV] of CPU_TILES) {
     const last = TM === 1;
-    // Rows past M are computed and thrown away: a block taller than M (decoding's one row) wastes that share of the work.
-    if (TM > M && !last) continue;
-    const blocks = ceilDiv(M, TM) * ceilDiv(N, 4 * TNV) * (shape.batch?.count ?? 1);
-    // Enough blocks for every worker thread to get at least two invocations' worth.
-    if (blocks >= workers * 4 || last) {
-      const WX = Math.min(8, pow2AtLeast(ceilDiv(N, 4 * TNV)));
-      const WY = Math.max(1, Math.min(Math.floor(32 / WX), pow2AtLeast(ceilDiv(M, TM))));
-      const tiling = { TM, TNV, WX, WY };
-      const reason =
-        TM === 16
-          ? "CPU adapter: 16×16 register blocks, no workgroup memory (fastest measured on lavapipe)"
-          : `CPU adapter: ${M}×${N} is too small for 16×16 blocks to keep ${workers} threads busy`;
-      return { variant: `rb${TM}x${4 * TNV}`, reason, tiling };
+    // Rows or columns past the edge are computed and thrown away: a block taller than M (decoding's one row) or wider than N wastes that share.
+    if ((TM > M || 4 * TNV > Math.max(4, N)) && !last) continue;
+    const rowBlocks = ceilDiv(M, TM);
+    const colBlocks = ceilDiv(N, 4 * TNV);
+    const WX = Math.min(4, pow2AtLeast(colBlocks));
+    const WY = Math.max(1, Math.min(CPU_WORKGROUP / WX, pow2AtLeast(rowBlocks)));
+    const workgroups = ceilDiv(rowBlocks, WY) * ceilDiv(colBlocks, WX) * batches;
+    if (workgroups >= CPU_MIN_WORKGROUPS || last) {
+      const reason = TM === 8 && TNV === 4
+        ? "CPU adapter: 8×16 register blocks, no workgroup memory (as fast as 16×16 at a step's shapes, a third of its compile time)"
+        : `CPU adapter: ${M}×${N} is too small for bigger blocks to give ${CPU_MIN_WORKGROUPS} workgroups`;
+      return { variant: `rb${TM}x${4 * TNV}`, reason, tiling: { TM, TNV, WX, WY } };
     }
   }
   throw new Error("unreachable");
@@ -113,22 +126,17 @@ export function gemm(shape: GemmShape, device: DeviceProfile, force?: GemmTiling
   const activation = shape.activation ?? "none";
   if (shape.bF16 && !device.shaderF16) throw new Error("gemm: an f16 operand needs the shader-f16 feature");
   if (shape.lora && alpha === 0) throw new Error("gemm: a LoRA term needs a non-zero alpha");
-  const batched = shape.batch !== undefined && shape.batch.count > 1;
-  const batch = batched
-    ? {
-        count: shape.batch!.count,
-        strideA: shape.batch!.strideA ?? M * K,
-        strideB: shape.batch!.strideB ?? K * N,
-        strideC: shape.batch!.strideC ?? M * N,
-      }
-    : undefined;
+  // Every GEMM is batched along z (a single product is a batch of one, strides 0): one pipeline serves both.
+  const count = shape.batch?.count ?? 1;
+  const batch = count > 1
+    ? { count, strideA: shape.batch!.strideA ?? M * K, strideB: shape.batch!.strideB ?? K * N, strideC: shape.batch!.strideC ?? M * N }
+    : { count: 1, strideA: 0, strideB: 0, strideC: 0 };
 
   // vec4 access along a contiguous dimension only when every row starts on a vec4.
-  const aVec = transA && TM % 4 === 0 && M % 4 === 0 && (!batch || batch.strideA % 4 === 0);
-  const bVec = !transB && N % 4 === 0 && (!batch || batch.strideB % 4 === 0);
-  const cVec = N % 4 === 0 && (!batch || batch.strideC % 4 === 0);
-  const Mx = shape.dynamicM ? "M" : `${M}u`;
-  const base = (x: string) => (batched ? `${x}Base + ` : "");
+  const aVec = transA && TM % 4 === 0 && M % 4 === 0 && batch.strideA % 4 === 0;
+  const bVec = !transB && N % 4 === 0 && batch.strideB % 4 === 0;
+  const cVec = N % 4 === 0 && batch.strideC % 4 === 0;
+  const base = (x: string) => `${x}Base + `;
   const bScalar = shape.bF16 ? "f16" : "f32";
   const vec4 = shape.bF16 ? "vec4h" : "vec4f";
   const widen = (e: string) => (shape.bF16 ? `vec4f(${e})` : e);
@@ -151,7 +159,7 @@ export function gemm(shape: GemmShape, device: DeviceProfile, force?: GemmTiling
   if (!transA) {
     for (const r of rows) loads.push(`let a${r} = a[aRow${r} + k];`);
   } else if (aVec) {
-    const aBase = batched ? "aBase / 4u + " : "";
+    const aBase = "aBase / 4u + ";
     for (let q = 0; q < TM / 4; q++) loads.push(`let a4_${q} = a[${aBase}k * (M / 4u) + aCol${q}];`);
     for (const r of rows) loads.push(`let a${r} = a4_${r >> 2}[${r & 3}];`);
   } else {
@@ -161,7 +169,7 @@ export function gemm(shape: GemmShape, device: DeviceProfile, force?: GemmTiling
   for (let v = 0; v < TNV; v++) {
     const c = [0, 1, 2, 3].map((j) => 4 * v + j);
     if (bVec) {
-      const bBase = batched ? "bBase / 4u + " : "";
+      const bBase = "bBase / 4u + ";
       loads.push(`let b${v} = ${widen(`b[${bBase}k * (N / 4u) + bCol${v}]`)};`);
     } else if (transB) {
       loads.push(`let b${v} = ${widen(`${vec4}(${c.map((j) => `b[bRow${j} + k]`).join(", ")})`)};`);
@@ -179,14 +187,14 @@ export function gemm(shape: GemmShape, device: DeviceProfile, force?: GemmTiling
 
   let lora: Record<string, unknown> | undefined;
   if (shape.lora) {
-    const { R, transL, scale } = shape.lora;
+    const { transL, scale } = shape.lora;
     const factor = scale / alpha;
     const ls: string[] = [];
     const ll: string[] = [];
     const lf: string[] = [];
     for (const r of rows) ls.push(`let uRow${r} = row${r} * R;`);
     for (const j of cols) ls.push(`let lCol${j} = min(n0 + ${j}u, N - 1u);`);
-    const f = factor === 1 ? "" : ` * ${wgslF32(factor)}`;
+    const f = factor === 1 ? "" : " * params.loraFactor";
     for (const r of rows) ll.push(`let u${r} = u[uRow${r} + k]${f};`);
     for (let v = 0; v < TNV; v++) {
       const c = [0, 1, 2, 3].map((j) => 4 * v + j);
@@ -194,15 +202,15 @@ export function gemm(shape: GemmShape, device: DeviceProfile, force?: GemmTiling
       ll.push(`let l${v} = vec4f(${c.map(at).join(", ")});`);
     }
     for (const r of rows) for (let v = 0; v < TNV; v++) lf.push(`acc${r}_${v} = fma(vec4f(u${r}), l${v}, acc${r}_${v});`);
-    lora = { R, transL, setup: ls, loads: ll, fmas: lf };
+    lora = { transL, setup: ls, loads: ll, fmas: lf };
   }
 
   // Epilogue and guarded stores.
   const stores: string[] = [];
-  const cBase = batched ? "cBase + " : "";
+  const cBase = "cBase + ";
   for (const r of rows) {
     for (let v = 0; v < TNV; v++) {
-      let value = alpha === 1 ? `acc${r}_${v}` : `${wgslF32(alpha)} * acc${r}_${v}`;
+      let value = alpha === 1 ? `acc${r}_${v}` : `params.alpha * acc${r}_${v}`;
       if (shape.bias) {
         const bias = cVec
           ? `bias[min(n0 / 4u + ${v}u, N / 4u - 1u)]`
@@ -212,7 +220,7 @@ export function gemm(shape: GemmShape, device: DeviceProfile, force?: GemmTiling
       if (activation !== "none") value = `${activation}(${value})`;
       const m = `m0 + ${r}u`;
       if (cVec) {
-        const idx = batched ? `cBase / 4u + (${m}) * (N / 4u) + n0 / 4u + ${v}u` : `(${m}) * (N / 4u) + n0 / 4u + ${v}u`;
+        const idx = `cBase / 4u + (${m}) * (N / 4u) + n0 / 4u + ${v}u`;
         const guard = `${m} < M && n0 + ${4 * v}u < N`;
         const write = shape.accumulate ? `c[${idx}] += ${value};` : `c[${idx}] = ${value};`;
         stores.push(`if (${guard}) { ${write} }`);
@@ -236,36 +244,50 @@ export function gemm(shape: GemmShape, device: DeviceProfile, force?: GemmTiling
   if (shape.bias) bindings.push({ name: "bias", access: "read", type: cVec ? "vec4f" : "f32" });
   if (shape.lora) bindings.push({ name: "u", access: "read", type: "f32" }, { name: "l", access: "read", type: "f32" });
   bindings.push({ name: "c", access: "read_write", type: cVec ? "vec4f" : "f32" });
-  const params: ParamField[] | undefined = shape.dynamicM ? [{ name: "M", type: "u32" }] : undefined;
-  if (params) bindings.push({ name: "params", access: "uniform" });
+  // Sizes, strides and scales are params, not constants: one pipeline serves every shape with the same flags.
+  const params: ParamField[] = [{ name: "M", type: "u32" }, { name: "N", type: "u32" }, { name: "K", type: "u32" }];
+  const values: Record<string, number> = { M, N, K };
+  {
+    params.push({ name: "strideA", type: "u32" }, { name: "strideB", type: "u32" }, { name: "strideC", type: "u32" });
+    Object.assign(values, { strideA: batch.strideA, strideB: batch.strideB, strideC: batch.strideC });
+  }
+  if (alpha !== 1) {
+    params.push({ name: "alpha", type: "f32" });
+    values.alpha = alpha;
+  }
+  if (shape.lora) {
+    params.push({ name: "R", type: "u32" });
+    values.R = shape.lora.R;
+    const factor = shape.lora.scale / alpha;
+    if (factor !== 1) {
+      params.push({ name: "loraFactor", type: "f32" });
+      values.loraFactor = factor;
+    }
+  }
+  if (shape.dynamicM) delete values.M;
+  bindings.push({ name: "params", access: "uniform" });
   const spec = {
-    M: shape.dynamicM ? "dynamic" : M,
-    N,
-    K,
     transA,
     transB,
-    batch,
-    alpha,
+    vec: { a: aVec, b: bVec, c: cVec },
+    scaled: alpha !== 1,
     bias: shape.bias ?? false,
     activation,
     accumulate: shape.accumulate ?? false,
-    lora: shape.lora,
+    lora: shape.lora ? { transL: shape.lora.transL, scaled: shape.lora.scale / alpha !== 1 } : undefined,
     bF16: shape.bF16 ?? false,
     tiling: choice.tiling,
   };
   const view = {
     ...spec,
-    M: Mx.replace(/u$/, ""),
-    dynamicM: shape.dynamicM ?? false,
     TM,
     TN,
     WX,
     WY,
-    batched,
     f16: shape.bF16 ?? false,
     activation: activation === "none" ? "" : activation,
-    alphaText: alpha === 1 ? "" : `${wgslF32(alpha)}·`,
-    loraScaleText: shape.lora ? `${wgslF32(shape.lora.scale)}·` : "",
+    alphaText: alpha === 1 ? "" : "alpha·",
+    loraScaleText: shape.lora ? "s·" : "",
     setup,
     loads,
     fmas,
@@ -282,14 +304,13 @@ export function gemm(shape: GemmShape, device: DeviceProfile, force?: GemmTiling
     view,
     workgroupSize: [WX, WY, 1],
     bindings,
-    ...(params ? { params } : {}),
+    params,
   });
-  const instance: KernelInstance = {
+  return {
     kernel,
-    dispatch: [ceilDiv(ceilDiv(N, TN), WX), ceilDiv(ceilDiv(M, TM), WY), batch?.count ?? 1],
+    dispatch: [ceilDiv(ceilDiv(N, TN), WX), ceilDiv(ceilDiv(M, TM), WY), batch.count],
+    params: values,
   };
-  if (shape.dynamicM) instance.params = {};
-  return instance;
 }
 
 function range(n: number): number[] {

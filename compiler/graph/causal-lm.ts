@@ -2,7 +2,7 @@
 // Mistral, Qwen2) or GPT-2, forward op by op, the loss, and a backward that
 // computes gradients only for trained tensors and for the activations on the
 // way to them. Adapted linear layers are lowered by their method's hook.
-import { attentionBackward, attentionForward } from "../codegen/attention.js";
+import { attentionBackwardPlan, attentionForwardPlan } from "../codegen/attention.js";
 import { copyColumns } from "../codegen/columns.js";
 import { crossEntropy } from "../codegen/cross_entropy.js";
 import { elementwise } from "../codegen/elementwise.js";
@@ -345,21 +345,18 @@ export class CausalLMLowering {
     const shape = { batch: this.input.batch, Tq: this.input.seqLen, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim };
     const out = this.g.activation(`blocks.${layer}.attn.out`, [this.tokens, c.heads * c.headDim]);
     const lse = this.g.activation(`blocks.${layer}.attn.lse`, [this.input.batch * c.heads * this.input.seqLen]);
-    this.g.op("forward", attentionForward(shape, device), { q_in: qIn, k_in: kIn, v_in: v, out, lse }, `block ${layer} attention`);
+    this.g.plan("forward", attentionForwardPlan(shape, device), { q_in: qIn, k_in: kIn, v_in: v, out, lse }, `block ${layer} attention`);
     this.grads.propagate(out, [qIn, kIn, v]);
     this.onBackward(() => {
       if (!this.grads.needs(out)) return;
-      const plan = attentionBackward(shape, device);
       const wantQ = this.grads.needs(qIn);
       const wantKV = this.grads.needs(kIn) || this.grads.needs(v);
-      // dq's kernel also computes Δ, which dk/dv's needs: it always runs.
+      const plan = attentionBackwardPlan(shape, device, wantKV);
       const dq = wantQ ? this.grads.contribute(qIn).buffer : this.g.activation(`blocks.${layer}.attn.dq_unused`, [this.tokens, c.heads * c.headDim]);
       const bind: Record<string, string> = { q: qIn, k: kIn, v, out, lse, dout: this.grads.read(out), dq };
       if (wantKV) {
         bind.dk = this.grads.needs(kIn) ? this.grads.contribute(kIn).buffer : this.g.activation(`blocks.${layer}.attn.dk_unused`, [this.tokens, c.kvHeads * c.headDim]);
         bind.dv = this.grads.needs(v) ? this.grads.contribute(v).buffer : this.g.activation(`blocks.${layer}.attn.dv_unused`, [this.tokens, c.kvHeads * c.headDim]);
-      } else {
-        plan.steps = plan.steps.slice(0, 1);
       }
       this.g.plan("backward", plan, bind, `block ${layer} attention backward`);
     });

@@ -9,6 +9,7 @@ import type { CompiledKernel } from "../gpu/pipelines.js";
 import { KernelError } from "../gpu/errors.js";
 import { fromFloat32 } from "../files/safetensors.js";
 import { packParams } from "../gpu/params.js";
+import { warmPipelines, type WarmItem, type WarmProgress, type WarmReport } from "../gpu/warm.js";
 import { initialValues } from "./init.js";
 
 interface Binding {
@@ -22,6 +23,21 @@ interface PreparedOp {
   compiled: CompiledKernel;
   bindGroup: GPUBindGroup;
   params?: { buffer: GPUBuffer; fields: ParamField[]; values: Record<string, number>; scalars: Map<string, string> };
+}
+
+/** One op's time in a profile. */
+export interface OpTiming {
+  phase: PhaseName;
+  label: string;
+  kernel: string;
+  family: string;
+  workgroups: number;
+  ms: number;
+}
+
+function timingOf(phase: PhaseName, prepared: PreparedOp, ms: number): OpTiming {
+  const [x, y, z] = prepared.op.dispatch;
+  return { phase, label: prepared.op.label, kernel: prepared.op.kernel, family: prepared.compiled.source.family, workgroups: x * y * z, ms };
 }
 
 /** Where a graph's frozen and trained tensors come from. */
@@ -48,7 +64,10 @@ export class GraphRunner {
 
   private constructor(readonly runtime: GpuRuntime, readonly graph: Graph) {}
 
-  static async create(runtime: GpuRuntime, graph: Graph, wgsl: Map<string, string>, source: TensorSource): Promise<GraphRunner> {
+  /** How compiling this graph's pipelines went (see gpu/warm.ts). */
+  compile: WarmReport | undefined;
+
+  static async create(runtime: GpuRuntime, graph: Graph, wgsl: Map<string, string>, source: TensorSource, options: { onCompile?: WarmProgress } = {}): Promise<GraphRunner> {
     const runner = new GraphRunner(runtime, graph);
     runner.allocate();
     runner.fill(source);
@@ -58,7 +77,7 @@ export class GraphRunner {
       if (text === undefined) throw new Error(`the graph's kernel ${key} has no WGSL`);
       kernels.set(key, { ...meta, wgsl: text });
     }
-    await runtime.pipelines.prepare(kernels.values());
+    runner.compile = await warmPipelines(runtime, runner.warmItems(kernels), options.onCompile);
     for (const [phase, ops] of Object.entries(graph.phases) as [PhaseName, GraphOp[]][]) {
       // An init op computes a starting value; a value loaded from a saved adapter wins.
       const wanted = phase === "init" ? ops.filter((op) => !runner.initWritesLoaded(op, kernels.get(op.kernel)!)) : ops;
@@ -66,6 +85,21 @@ export class GraphRunner {
     }
     if (graph.phases.init.length > 0) await runner.run(["init"]);
     return runner;
+  }
+
+  /** Each kernel with the numeric params of its first op: a warm-up dispatch runs its loops at a real size. */
+  private warmItems(kernels: Map<string, KernelSource>): WarmItem[] {
+    const items = new Map<string, WarmItem>();
+    for (const ops of Object.values(this.graph.phases)) {
+      for (const op of ops) {
+        if (items.has(op.kernel)) continue;
+        const params: Record<string, number> = {};
+        for (const [name, value] of Object.entries(op.params ?? {})) if (typeof value === "number") params[name] = value;
+        items.set(op.kernel, { source: kernels.get(op.kernel)!, params });
+      }
+    }
+    for (const [key, source] of kernels) if (!items.has(key)) items.set(key, { source });
+    return [...items.values()];
   }
 
   private initWritesLoaded(op: GraphOp, source: KernelSource): boolean {
@@ -205,18 +239,9 @@ export class GraphRunner {
     device.pushErrorScope("validation");
     device.pushErrorScope("out-of-memory");
     const encoder = device.createCommandEncoder();
-    for (const name of clear) {
-      const b = this.bindings.get(name)!;
-      encoder.clearBuffer(b.buffer, b.offset, Math.ceil(b.size / 4) * 4);
-    }
+    for (const name of clear) this.clearIn(encoder, name);
     const pass = encoder.beginComputePass();
-    for (const phase of phases) {
-      for (const prepared of this.phases.get(phase) ?? []) {
-        pass.setPipeline(prepared.compiled.pipeline);
-        pass.setBindGroup(0, prepared.bindGroup);
-        pass.dispatchWorkgroups(...prepared.op.dispatch);
-      }
-    }
+    for (const phase of phases) for (const prepared of this.phases.get(phase) ?? []) this.encode(pass, prepared);
     pass.end();
     device.queue.submit([encoder.finish()]);
     const oom = await device.popErrorScope();
@@ -224,6 +249,67 @@ export class GraphRunner {
     await device.queue.onSubmittedWorkDone();
     const error = validation ?? oom;
     if (error) throw new Error(`the GPU refused phase ${phases.join("+")}: ${error.message}`);
+  }
+
+  /**
+   * Runs the phases once with every op timed on its own: GPU timestamps around
+   * each op's compute pass where the adapter has timestamp queries, else one
+   * submit per op timed on the host (which adds the submit's overhead). For
+   * profiles, not for training: a pass per op is slower than one pass.
+   */
+  async profile(phases: PhaseName[], clear: string[] = []): Promise<OpTiming[]> {
+    const { device } = this.runtime;
+    this.flushScalars();
+    const ops = phases.flatMap((phase) => (this.phases.get(phase) ?? []).map((prepared) => ({ phase, prepared })));
+    const timestamps = device.features.has("timestamp-query");
+    const timings: OpTiming[] = [];
+    const CHUNK = 1024;
+    for (let start = 0; start < ops.length; start += CHUNK) {
+      const chunk = ops.slice(start, start + CHUNK);
+      if (timestamps) {
+        const querySet = device.createQuerySet({ type: "timestamp", count: 2 * chunk.length });
+        const resolved = device.createBuffer({ size: 16 * chunk.length, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+        const encoder = device.createCommandEncoder();
+        if (start === 0) for (const name of clear) this.clearIn(encoder, name);
+        chunk.forEach(({ prepared }, i) => {
+          const pass = encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+          this.encode(pass, prepared);
+          pass.end();
+        });
+        encoder.resolveQuerySet(querySet, 0, 2 * chunk.length, resolved, 0);
+        device.queue.submit([encoder.finish()]);
+        const words = new Uint32Array(4 * chunk.length);
+        await this.runtime.pool.read(resolved, words);
+        const ticks = new BigInt64Array(words.buffer);
+        chunk.forEach(({ phase, prepared }, i) => timings.push(timingOf(phase, prepared, Number(ticks[2 * i + 1]! - ticks[2 * i]!) / 1e6)));
+        querySet.destroy();
+        resolved.destroy();
+      } else {
+        for (const [i, { phase, prepared }] of chunk.entries()) {
+          const encoder = device.createCommandEncoder();
+          if (start === 0 && i === 0) for (const name of clear) this.clearIn(encoder, name);
+          const pass = encoder.beginComputePass();
+          this.encode(pass, prepared);
+          pass.end();
+          const t0 = performance.now();
+          device.queue.submit([encoder.finish()]);
+          await device.queue.onSubmittedWorkDone();
+          timings.push(timingOf(phase, prepared, performance.now() - t0));
+        }
+      }
+    }
+    return timings;
+  }
+
+  private clearIn(encoder: GPUCommandEncoder, name: string): void {
+    const b = this.bindings.get(name)!;
+    encoder.clearBuffer(b.buffer, b.offset, Math.ceil(b.size / 4) * 4);
+  }
+
+  private encode(pass: GPUComputePassEncoder, prepared: PreparedOp): void {
+    pass.setPipeline(prepared.compiled.pipeline);
+    pass.setBindGroup(0, prepared.bindGroup);
+    pass.dispatchWorkgroups(...prepared.op.dispatch);
   }
 
   private flushScalars(): void {

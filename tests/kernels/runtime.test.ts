@@ -8,14 +8,18 @@ import { fromFloat32, toFloat32 } from "../../runtime/files/safetensors.js";
 import { KernelError } from "../../runtime/gpu/errors.js";
 import { kernelRuntime, randomF32 } from "../helpers/kernels.js";
 
-test("kernel keys are deterministic and dedupe identical specialisations", async () => {
+test("kernel keys are deterministic, dedupe identical specialisations and leave sizes to params", async () => {
   const { profile } = await kernelRuntime();
   const a = gemm({ M: 64, N: 48, K: 32, transB: true }, profile);
   const b = gemm({ transB: true, K: 32, N: 48, M: 64 }, profile);
-  const c = gemm({ M: 64, N: 48, K: 33, transB: true }, profile);
+  const otherK = gemm({ M: 64, N: 48, K: 33, transB: true }, profile);
+  const withBias = gemm({ M: 64, N: 48, K: 32, transB: true, bias: true }, profile);
   assert.is(a.kernel.key, b.kernel.key);
   assert.is(a.kernel.wgsl, b.kernel.wgsl);
-  assert.is.not(a.kernel.key, c.kernel.key);
+  // K is a param: the same pipeline, told a different size.
+  assert.is(a.kernel.key, otherK.kernel.key);
+  assert.equal([a.params?.K, otherK.params?.K], [32, 33]);
+  assert.is.not(a.kernel.key, withBias.kernel.key);
   assert.match(a.kernel.key, /^gemm\.nt_rb\d+x\d+\.[0-9a-f]{12}$/);
   // Plans survive JSON unchanged.
   const plan = loraLinearForward({ tokens: 16, inFeatures: 32, outFeatures: 24, r: 4, scale: 2 }, profile);
@@ -31,6 +35,13 @@ test("GEMM variant choice is deterministic and explained", () => {
   assert.is.not(small.variant, "rb16x16");
   assert.equal(chooseGemmTiling({ M: 3, N: 5, K: 7 }, cpu), small);
   assert.is(chooseGemmTiling({ M: 2048, N: 2048, K: 2048 }, { ...cpu, kind: "gpu" }).variant, "rb4x4");
+  // A training step's products: 8×16 blocks, and a LoRA down-projection (N = r) still spread over workgroups.
+  assert.is(chooseGemmTiling({ M: 512, N: 688, K: 256 }, cpu).variant, "rb8x16");
+  for (const shape of [{ M: 512, N: 8, K: 256 }, { M: 8, N: 256, K: 512 }, { M: 688, N: 8, K: 512 }]) {
+    const { tiling } = chooseGemmTiling(shape, cpu);
+    const workgroups = Math.ceil(Math.ceil(shape.M / tiling.TM) / tiling.WY) * Math.ceil(Math.ceil(shape.N / (4 * tiling.TNV)) / tiling.WX);
+    assert.ok(workgroups >= 8, `${JSON.stringify(shape)}: ${workgroups} workgroups`);
+  }
 });
 
 test("a WGSL error names the kernel key and its template", async () => {
