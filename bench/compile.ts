@@ -1,104 +1,62 @@
-// Cold pipeline compilation: how long a training step's kernels take to
-// compile with an empty shader cache (what a new user's first run pays), all
-// at once as the runtime compiles them, and one at a time (which kernels cost
-// most). Each measurement runs in a child process with its own empty
-// MESA_SHADER_CACHE_DIR, since Mesa reads it when the driver loads.
-//   node dist/bench/compile.js [--hidden 256] [--each] [--json]
+// Cold and warm start: the time from creating a training step's runner to the
+// end of its first step, with an empty shader cache (what a new user's first
+// run pays: lavapipe compiles each pipeline at its first dispatch) and then
+// with the cache that run left. Each run is a child process (bench/step.js)
+// with its own MESA_SHADER_CACHE_DIR, since Mesa reads it when the driver loads.
+//   node dist/bench/compile.js [--hidden 256] [--json]
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { lowerCausalLM } from "../compiler/graph/causal-lm.js";
-import type { KernelSource } from "../compiler/codegen/types.js";
-import { loadModel } from "../compiler/models/load.js";
-import { buildPlan } from "../compiler/resolve/plan.js";
-import { analyzeSpec } from "../compiler/spec/analyze.js";
-import { releaseDevice } from "../runtime/device.js";
-import { acquireRuntime } from "../runtime/gpu/index.js";
-import { writeTinyModel } from "../tests/fixtures/models.js";
+import type { StepProfile } from "./step.js";
 
-export interface CompileBench {
+export interface StartBench {
   model: string;
   kernels: number;
-  dispatches: number;
-  /** Wall-clock seconds to compile every kernel concurrently, cold. */
-  allSeconds: number;
-  /** Per kernel, compiled alone and cold, slowest first (with --each). */
-  each?: { key: string; seconds: number; lines: number }[];
+  cold: { firstStepSeconds: number; compileSeconds: number; devices: number };
+  warm: { firstStepSeconds: number; compileSeconds: number };
 }
 
-const LORA_ALL = 'adapter a: lora { r = 8  alpha = 16  target "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj" }';
+const STEP = fileURLToPath(new URL("./step.js", import.meta.url));
 
-/** The issue's reference step: Llama hidden `hidden`, 4 blocks, LoRA r=8 on all seven projections, 4 × 128 tokens. */
-export async function stepKernels(hidden: number): Promise<{ model: string; kernels: KernelSource[]; dispatches: number }> {
-  const dir = join(mkdtempSync(join(tmpdir(), "peftc-compile-bench-")), "llama");
-  const intermediate = hidden === 256 ? 688 : Math.round((hidden * 8) / 3 / 8) * 8;
-  writeTinyModel(dir, "llama", { hidden, heads: hidden / 64, kvHeads: Math.max(1, hidden / 128), intermediate, layers: 4 });
-  const model = loadModel(dir);
-  const rt = await acquireRuntime();
-  const spec = analyzeSpec({ path: "bench.peft", text: `peft 1\n${LORA_ALL}\n` });
-  const planned = buildPlan(spec.ir!, model.tree);
-  const { graph, wgsl } = lowerCausalLM({
-    tree: model.tree, plan: planned.plan!, batch: 4, seqLen: 128, device: rt.profile,
-    optimizer: { lr: 1e-4, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1 },
-  });
-  rmSync(join(dir, ".."), { recursive: true, force: true });
-  const kernels = Object.entries(graph.kernels).map(([key, meta]) => ({ ...meta, wgsl: wgsl.get(key)! }));
-  const dispatches = graph.phases.forward.length + graph.phases.loss.length + graph.phases.backward.length + graph.phases.optimizer.length;
-  return { model: `Llama hidden ${hidden}, 4 blocks, intermediate ${intermediate}, vocab ${model.tree.config.vocabSize}`, kernels, dispatches };
+function runStep(hidden: number, cacheDir: string): StepProfile {
+  const env: NodeJS.ProcessEnv = { ...process.env, MESA_SHADER_CACHE_DIR: cacheDir };
+  delete env.MESA_SHADER_CACHE_DISABLE;
+  // A guard only: a cold start of the reference model takes seconds.
+  const child = spawnSync(process.execPath, [STEP, "--hidden", String(hidden), "--reps", "1", "--json"], { env, encoding: "utf8", timeout: 30 * 60_000 });
+  if (child.status !== 0) throw new Error(`bench/step.js --hidden ${hidden} failed (${child.signal ?? `exit ${child.status}`}):\n${child.stderr}`);
+  return JSON.parse(child.stdout) as StepProfile;
 }
 
-/** In a child: compiles the kernels (all, or only index `only`) and prints the seconds. */
-async function child(hidden: number, only: number | undefined): Promise<void> {
-  const { kernels } = await stepKernels(hidden);
-  const rt = await acquireRuntime();
-  const chosen = only === undefined ? kernels : [kernels[only]!];
-  const t0 = performance.now();
-  await rt.pipelines.prepare(chosen);
-  process.stdout.write(`${JSON.stringify({ seconds: (performance.now() - t0) / 1000 })}\n`);
-}
-
-function coldRun(hidden: number, only?: number): number {
-  const cache = mkdtempSync(join(tmpdir(), "peftc-cold-cache-"));
+export function startBench(hidden: number): StartBench {
+  const cache = mkdtempSync(join(tmpdir(), "peftc-shader-cache-"));
   try {
-    const args = [fileURLToPath(import.meta.url), "--child", "--hidden", String(hidden), ...(only !== undefined ? ["--only", String(only)] : [])];
-    const run = spawnSync(process.execPath, args, { encoding: "utf8", env: { ...process.env, MESA_SHADER_CACHE_DIR: cache } });
-    if (run.status !== 0) throw new Error(`compile child failed: ${run.stderr}`);
-    return (JSON.parse(run.stdout.trim().split("\n").pop()!) as { seconds: number }).seconds;
+    const cold = runStep(hidden, cache);
+    const warm = runStep(hidden, cache);
+    return {
+      model: cold.model,
+      kernels: cold.kernels,
+      cold: { firstStepSeconds: cold.firstStepSeconds, compileSeconds: cold.compile.seconds, devices: cold.compile.devices },
+      warm: { firstStepSeconds: warm.firstStepSeconds, compileSeconds: warm.compile.seconds },
+    };
   } finally {
     rmSync(cache, { recursive: true, force: true });
   }
 }
 
-export async function compileBenchmark(hidden: number, each: boolean, log: (s: string) => void = () => {}): Promise<CompileBench> {
-  const { model, kernels, dispatches } = await stepKernels(hidden);
-  log(`cold compile: ${model}: ${kernels.length} kernels, ${dispatches} dispatches a step`);
-  const allSeconds = coldRun(hidden);
-  log(`  all at once: ${allSeconds.toFixed(1)} s`);
-  const result: CompileBench = { model, kernels: kernels.length, dispatches, allSeconds };
-  if (each) {
-    result.each = kernels.map((k, i) => {
-      const seconds = coldRun(hidden, i);
-      log(`  ${k.key}: ${seconds.toFixed(2)} s`);
-      return { key: k.key, seconds, lines: k.wgsl.split("\n").length };
-    }).sort((a, b) => b.seconds - a.seconds);
-  }
-  return result;
+export function formatStart(s: StartBench): string {
+  return [
+    `${s.model}: ${s.kernels} pipelines`,
+    `  cold (empty shader cache): first step ${s.cold.firstStepSeconds.toFixed(1)} s after the runner was created, of which compiling ${s.cold.compileSeconds.toFixed(1)} s on ${s.cold.devices} device(s) side by side`,
+    `  warm (the cache that run left): first step ${s.warm.firstStepSeconds.toFixed(1)} s, of which preparing pipelines ${s.warm.compileSeconds.toFixed(1)} s`,
+  ].join("\n");
 }
 
 const isMain = process.argv[1]?.endsWith("bench/compile.js");
 if (isMain) {
   const argv = process.argv.slice(2);
-  const value = (flag: string) => (argv.includes(flag) ? Number(argv[argv.indexOf(flag) + 1]) : undefined);
-  const hidden = value("--hidden") ?? 256;
-  if (argv.includes("--child")) {
-    await child(hidden, value("--only"));
-  } else {
-    const json = argv.includes("--json");
-    const result = await compileBenchmark(hidden, argv.includes("--each"), (s) => (json ? undefined : process.stderr.write(`${s}\n`)));
-    if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  }
-  await releaseDevice();
-  process.exit(0);
+  const hidden = argv.includes("--hidden") ? Number(argv[argv.indexOf("--hidden") + 1]) : 256;
+  const result = startBench(hidden);
+  process.stdout.write(argv.includes("--json") ? `${JSON.stringify(result, null, 2)}\n` : `${formatStart(result)}\n`);
 }

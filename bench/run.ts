@@ -22,6 +22,8 @@ import { measureCeiling } from "./ceiling.js";
 import { FMA_INVOCATIONS, fmaPeakKernel } from "./fma_peak.js";
 import { single, time, timeInterleaved, type Timing, type Workload } from "./measure.js";
 import { formatTrainRows, trainBenchmarks } from "./train.js";
+import { formatStart, startBench, type StartBench } from "./compile.js";
+import { formatStepProfile, profileStep, type StepProfile } from "./step.js";
 
 interface Result {
   name: string;
@@ -239,8 +241,16 @@ async function main(): Promise<void> {
   const device = { description: rt.context.info.description, kind: rt.profile.kind, lpNumThreads: process.env.LP_NUM_THREADS, fmaPeakGflops: fmaPeak, fmaPeakEndGflops: fmaPeakEnd };
   // Whole training steps, after the kernels (the train graph reuses their pipelines).
   const training = kernelsOnly ? [] : await trainBenchmarks(rt, quick ? 2 : 5, log);
+  // Where a step's time goes, at the speed issue's two reference sizes, and how long a first step waits cold and warm.
+  const steps: StepProfile[] = [];
+  const starts: StartBench[] = [];
+  if (!kernelsOnly) {
+    for (const [hidden, seqLen] of [[256, 128], [512, 256]] as const) steps.push(await profileStep(rt, hidden, seqLen, quick ? 2 : 5, log));
+    log("cold and warm start of the hidden-256 step (child processes, fresh shader cache)");
+    starts.push(startBench(256));
+  }
   if (json) {
-    process.stdout.write(`${JSON.stringify({ device, ceiling, ceilingEnd, results, targets, training }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ device, ceiling, ceilingEnd, results, targets, training, steps, starts }, null, 2)}\n`);
     return;
   }
   const table = compactTable(
@@ -269,6 +279,8 @@ async function main(): Promise<void> {
     `target fused LoRA (r=16) ≤ 1.10× base GEMM at 2048³: ${fusedRatio.in_out!.toFixed(3)}× with Wᵀ stored, ${fusedRatio.out_in!.toFixed(3)}× with W [out,in] (${targets.fusedLora.met ? "met" : "NOT met"})\n`,
   );
   if (training.length > 0) process.stdout.write(`\ntraining steps:\n${formatTrainRows(training)}\n`);
+  for (const p of steps) process.stdout.write(`\nstep profile: ${formatStepProfile(p, 12)}\n`);
+  for (const st of starts) process.stdout.write(`\nstart: ${formatStart(st)}\n`);
 }
 
 main()

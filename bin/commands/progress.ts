@@ -16,6 +16,9 @@ export function progressReporter(io: Io): Reporter {
           ? `step ${step}: eval loss ${fmt(r.eval_loss)}`
           : `step ${step}: loss ${fmt(r.loss)}  lr ${r.lr?.toExponential(2)}  grad norm ${fmt(r.grad_norm, 3)}  ${Math.round(r.tokens_per_s ?? 0)} tokens/s`),
       note: (line) => io.err(line),
+      compiling: (done, total) => {
+        if (done === 0) io.err(`compiling ${total} GPU pipelines before the first step (a new machine compiles each once; the shader cache keeps them)`);
+      },
       stop: () => {},
     };
   }
@@ -40,6 +43,10 @@ export function progressReporter(io: Io): Reporter {
     note(line) {
       if (running) bar.stop();
       io.err(line);
+    },
+    compiling(done, total) {
+      // One line rewritten in place: compiling comes before the step bar starts.
+      process.stderr.write(`\rcompiling GPU pipelines ${done}/${total}${done === total ? "\n" : ""}`);
     },
     stop() {
       if (running) bar.stop();

@@ -26,6 +26,8 @@ export interface Reporter {
   start(total: number, from: number): void;
   step(step: number, record: MetricRecord): void;
   note(line: string): void;
+  /** Pipelines compiled so far before the first step (done = 0 when compiling starts). */
+  compiling?(done: number, total: number): void;
   stop(): void;
 }
 
@@ -59,6 +61,16 @@ export interface TrainResult {
   adapterDir: string;
 }
 
+/** How the GPU side's start went, phase by phase. */
+function readyLine(runner: GraphRunner, seconds: number): string {
+  const c = runner.compile;
+  if (!c) return `GPU ready in ${seconds.toFixed(1)} s`;
+  const compiled = c.compiled === 0
+    ? `${c.kernels} pipelines already compiled in this process`
+    : `${c.kernels} pipelines prepared in ${c.seconds.toFixed(1)} s${c.devices > 1 ? ` on ${c.devices} devices side by side` : ""}`;
+  return `GPU ready in ${seconds.toFixed(1)} s: ${compiled}, weights and buffers ${Math.max(0, seconds - c.seconds).toFixed(1)} s`;
+}
+
 /** The dropout masks of micro-batch k of a step: a function of the seed and position only. */
 export function dropoutSeed(seed: number, step: number, micro: number): number {
   return mixSeeds(seed, step, micro);
@@ -86,7 +98,10 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   const kept: MetricRecord[] = resumed ? metrics.truncate(resumed.state.step, job.settings.steps) : [];
   if (!resumed && existsSync(metrics.path)) writeFileAtomic(metrics.path, "");
 
-  const runner = await GraphRunner.create(job.runtime, graph, job.wgsl, { weight: job.weights, ...(job.stored ? { stored: job.stored } : {}), seed: s.seed });
+  const created = performance.now();
+  const runner = await GraphRunner.create(job.runtime, graph, job.wgsl, { weight: job.weights, ...(job.stored ? { stored: job.stored } : {}), seed: s.seed },
+    job.reporter.compiling ? { onCompile: (done, total) => job.reporter.compiling!(done, total) } : {});
+  job.reporter.note(readyLine(runner, (performance.now() - created) / 1000));
   try {
     if (resumed) await restore(runner, resumed.tensors);
     const stream = new BatchStream(job.train, s.batch, s.seed, s.data.shuffle);

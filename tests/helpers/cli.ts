@@ -11,14 +11,23 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * A guard against a hung child, never a verdict on speed: far above what any
+ * command here takes on a cold 2-core machine (PEFTC_TEST_CHILD_TIMEOUT_S to change it).
+ */
+const CHILD_TIMEOUT_MS = Number(process.env.PEFTC_TEST_CHILD_TIMEOUT_S ?? 900) * 1000;
+
 export function peftc(args: string[], options: { cwd?: string; input?: string } = {}): CliResult {
   const result = spawnSync(process.execPath, [bin, ...args], {
     cwd: options.cwd,
     input: options.input,
     encoding: "utf8",
     env: { ...process.env, NO_COLOR: "1" },
-    timeout: 120_000,
+    timeout: CHILD_TIMEOUT_MS,
   });
+  if (result.error && (result.error as NodeJS.ErrnoException).code === "ETIMEDOUT") {
+    throw new Error(`peftc ${args.join(" ")} was still running after ${CHILD_TIMEOUT_MS / 1000} s and was killed (a guard against a hang; PEFTC_TEST_CHILD_TIMEOUT_S raises it)`);
+  }
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
