@@ -54,5 +54,7 @@ main(process.argv.slice(2))
   .then(async (code) => {
     // dawn-node keeps Node alive while a device exists: release it, then exit.
     await releaseDevice();
+    // process.exit drops what a pipe has not taken yet (a large --emit graph was cut short): drain both streams first.
+    await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((done) => stream.write("", () => done()))));
     process.exit(code);
   });
