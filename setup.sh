@@ -77,7 +77,7 @@ install_lavapipe_plain() {
 ensure_webgpu_adapter() {
   step "WebGPU adapter"
   if peftc doctor --quiet 2>/dev/null; then
-    peftc doctor | head -3
+    peftc doctor | sed -n 1,3p
     return
   fi
   echo "no WebGPU adapter yet; looking for a Vulkan driver to install"

@@ -10,6 +10,13 @@ import { ReportedError } from "./commands/spec.js";
 
 const VERSION = "0.1.0";
 
+// A reader that closes early (`peftc doctor | head -3`) is not an error of ours: stop writing to it.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
   const program = new Command("peftc")
@@ -55,6 +62,6 @@ main(process.argv.slice(2))
     // dawn-node keeps Node alive while a device exists: release it, then exit.
     await releaseDevice();
     // process.exit drops what a pipe has not taken yet (a large --emit graph was cut short): drain both streams first.
-    await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((done) => stream.write("", () => done()))));
+    await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((done) => (stream.writable ? stream.write("", () => done()) : done()))));
     process.exit(code);
   });

@@ -1,5 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { peftc } from "./helpers/cli.js";
 import { testDevice } from "./helpers/gpu.js";
 
@@ -12,6 +14,18 @@ test("doctor reports the adapter, its features and the limits we use", () => {
   assert.ok(report.limits.maxStorageBufferBindingSize >= 128 * 1024 * 1024);
   assert.ok(report.limits.maxStorageBuffersPerShaderStage >= 8);
   assert.ok(report.limits.maxComputeWorkgroupStorageSize >= 16384);
+});
+
+test("a reader that closes early (doctor | head -1) ends doctor quietly with its own exit code", () => {
+  const bin = fileURLToPath(new URL("../bin/peftc.js", import.meta.url));
+  // The shell's pipefail makes the pipeline's status doctor's own: EPIPE must not turn it into a crash.
+  const result = spawnSync("bash", ["-o", "pipefail", "-c", `"${process.execPath}" "${bin}" doctor | head -1`], {
+    encoding: "utf8",
+    timeout: 300_000,
+  });
+  assert.is(result.status, 0, result.stderr);
+  assert.is(result.stdout.trim().split("\n").length, 1);
+  assert.not.match(result.stderr, /EPIPE|Unhandled/);
 });
 
 test("the shared device runs a compute shader on random inputs", async () => {
