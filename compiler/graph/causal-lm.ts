@@ -1,9 +1,10 @@
-// The training and evaluation graph of a causal language model: Llama (and
-// Mistral, Qwen2) or GPT-2, forward op by op, the loss, and a backward that
-// computes gradients only for trained tensors and for the activations on the
-// way to them. Adapted linear layers are lowered by their method's hook.
+// The training and evaluation graph of a causal language model: the shared
+// layer toolkit (linear, norm, attention, MLPs, embeddings, recompute) with
+// which each model family writes its forward (compiler/models/<family>/),
+// the loss, the optimizer, and a backward that computes gradients only for
+// trained tensors and the activations on the way to them. Adapted layers are
+// lowered by their method's hook.
 import { attentionBackwardPlan, attentionForwardPlan } from "../codegen/attention.js";
-import { copyColumns } from "../codegen/columns.js";
 import { crossEntropy } from "../codegen/cross_entropy.js";
 import { elementwise } from "../codegen/elementwise.js";
 import { embeddingForward } from "../codegen/embedding.js";
@@ -25,6 +26,8 @@ import { mixedLinearForward, perAdapterRows, type MixedEntry } from "./mixed.js"
 import { packedLinearBackward, packedLinearForward } from "./packed-linear.js";
 import type { Packed16 } from "../codegen/widen.js";
 import type { Graph } from "./types.js";
+import type { FamilyForward } from "./family-forward.js";
+import { MODEL_FAMILIES } from "../models/families.js";
 
 export interface OptimizerSettings {
   lr: number;
@@ -124,6 +127,12 @@ function adaptedEmbeddings(plan: Plan, mixed: boolean): Map<string, EmbeddingEnt
   return out;
 }
 
+function familyForward(name: string): FamilyForward {
+  const family = MODEL_FAMILIES.find((f) => f.name === name);
+  if (!family) throw new Error(`graph: no model family '${name}'`);
+  return family.forward;
+}
+
 /**
  * The lowering of a causal LM's forward (and backward) at one shape. The
  * generation lowering (decode.ts) runs it once per pass with its own
@@ -137,6 +146,8 @@ export class CausalLMLowering {
   readonly embeddingHooks: ReturnType<typeof adaptedEmbeddings>;
   readonly modules: Map<string, ModuleNode>;
   readonly tokens: number;
+  /** The model family's forward, written with this toolkit. */
+  readonly forward: FamilyForward;
   /** Backward emitters, in forward order (run in reverse). */
   private readonly backward: (() => void)[] = [];
   /** Activations the backward recomputes rather than keeps: how to emit the recomputation, replaced by its buffer once emitted. */
@@ -158,6 +169,7 @@ export class CausalLMLowering {
     this.embeddingHooks = adaptedEmbeddings(input.plan, Boolean(input.mixed));
     this.modules = new Map(input.tree.modules.map((m) => [m.path, m]));
     this.tokens = input.batch * input.seqLen;
+    this.forward = familyForward(input.tree.family);
   }
 
   module(path: string): ModuleNode {
@@ -363,25 +375,6 @@ export class CausalLMLowering {
     return out;
   }
 
-  llamaBlock(l: number, x: string): string {
-    const p = `model.layers.${l}`;
-    const n1 = this.norm(`${p}.input_layernorm`, x, `${p}.n1`);
-    const q = this.linear(`${p}.self_attn.q_proj`, n1, `${p}.q`);
-    const k = this.linear(`${p}.self_attn.k_proj`, n1, `${p}.k`);
-    const v = this.linear(`${p}.self_attn.v_proj`, n1, `${p}.v`);
-    const a = this.attention(l, q, k, v);
-    const o = this.linear(`${p}.self_attn.o_proj`, a, `${p}.o`);
-    const mid = this.residual(x, o, `${p}.mid`, `block ${l} residual`);
-    const n2 = this.norm(`${p}.post_attention_layernorm`, mid, `${p}.n2`);
-    // Gradient checkpointing: a frozen MLP's gate and up (and the normed input they read) are made again in the backward.
-    const recomputeInBackward = this.recomputable(l);
-    const gate = this.linear(`${p}.mlp.gate_proj`, n2, `${p}.gate`, { recomputeInBackward });
-    const up = this.linear(`${p}.mlp.up_proj`, n2, `${p}.up`, { recomputeInBackward });
-    const h = this.swiglu(gate, up, `${p}.h`, l);
-    const down = this.linear(`${p}.mlp.down_proj`, h, `${p}.down`);
-    return this.residual(mid, down, `${p}.out`, `block ${l} residual`);
-  }
-
   /** SiLU(gate)·up; the backward reads gate and up as valueInBackward gives them (recomputed copies, under gradient checkpointing). */
   swiglu(gate: string, up: string, out: string, l: number): string {
     const size = this.g.get(gate).size;
@@ -410,12 +403,9 @@ export class CausalLMLowering {
     return h;
   }
 
-  /** Whether block l's MLP can be recomputed in the backward: nothing in it trains. */
-  recomputable(l: number): boolean {
-    const gpt2 = this.input.tree.family === "gpt2";
-    const p = gpt2 ? `transformer.h.${l}` : `model.layers.${l}`;
-    const mlp = gpt2 ? ["mlp.c_fc", "mlp.c_proj"] : ["mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"];
-    return (this.input.recompute ?? false) && mlp.every((m) => !this.adapted.has(`${p}.${m}`));
+  /** Whether an MLP of these linears can be recomputed in the backward: nothing in it trains. */
+  recomputable(mlp: string[]): boolean {
+    return (this.input.recompute ?? false) && mlp.every((m) => !this.adapted.has(m));
   }
 
   gelu(x: string, out: string, l: number): string {
@@ -438,40 +428,7 @@ export class CausalLMLowering {
     return y;
   }
 
-  gpt2Block(l: number, x: string): string {
-    const p = `transformer.h.${l}`;
-    const E = this.input.tree.config.hiddenSize;
-    const n1 = this.norm(`${p}.ln_1`, x, `${p}.n1`);
-    const qkv = this.linear(`${p}.attn.c_attn`, n1, `${p}.qkv`);
-    const parts = ["q", "k", "v"].map((name, i) => {
-      const out = this.g.activation(`${p}.${name}`, [this.tokens, E]);
-      const shape = { rows: this.tokens, width: E, inCols: 3 * E, inOffset: i * E, outCols: E, outOffset: 0 };
-      this.g.op("forward", copyColumns(shape, this.input.device), { x: qkv, out }, `block ${l} split ${name}`);
-      this.grads.propagate(out, [qkv]);
-      return out;
-    });
-    const [q, k, v] = parts as [string, string, string];
-    // The split's backward writes each part's gradient into its columns of d:qkv.
-    this.onBackward(() => {
-      if (!this.grads.needs(qkv)) return;
-      const dqkv = this.grads.contribute(qkv);
-      parts.forEach((part, i) => {
-        const shape = { rows: this.tokens, width: E, inCols: E, inOffset: 0, outCols: 3 * E, outOffset: i * E };
-        this.g.op("backward", copyColumns(shape, this.input.device), { x: this.grads.read(part), out: dqkv.buffer }, `block ${l} join d${["q", "k", "v"][i]}`);
-      });
-    });
-    const a = this.attention(l, q, k, v);
-    const o = this.linear(`${p}.attn.c_proj`, a, `${p}.o`);
-    const mid = this.residual(x, o, `${p}.mid`, `block ${l} residual`);
-    const n2 = this.norm(`${p}.ln_2`, mid, `${p}.n2`);
-    // Gradient checkpointing: a frozen MLP's c_fc output (and the normed input it reads) is made again in the backward.
-    const f = this.linear(`${p}.mlp.c_fc`, n2, `${p}.fc`, { recomputeInBackward: this.recomputable(l) });
-    const h = this.gelu(f, `${p}.h`, l);
-    const down = this.linear(`${p}.mlp.c_proj`, h, `${p}.down`);
-    return this.residual(mid, down, `${p}.out`, `block ${l} residual`);
-  }
-
-  /** GPT-2's learned positions: each token's position in its sequence (i32 [tokens]). */
+  /** Each token's position in its sequence (i32 [tokens]), for learned position embeddings. */
   positionIds(): string {
     return this.g.constant("positions", Array.from({ length: this.tokens }, (_, t) => t % this.input.seqLen), "i32");
   }
@@ -508,43 +465,34 @@ export class CausalLMLowering {
     });
   }
 
-  /** The token embeddings of `ids` (plus learned positions), through every block: the last block's output. */
+  /**
+   * An embedding table's rows for `ids`: [tokens, hidden]. In the forward, an
+   * adapter's embedding hook may add to them; "backward" gathers them again for a recomputation.
+   */
+  embedTokens(m: ModuleNode, ids: string, out: string, label: string, phase: "forward" | "backward"): string {
+    const y = this.g.activation(out, [this.tokens, this.input.tree.config.hiddenSize]);
+    const shape = { tokens: this.tokens, vocab: m.inFeatures, D: this.input.tree.config.hiddenSize };
+    this.g.op(phase, embeddingForward(shape, this.input.device), { ids, table: this.weightOf(m), out: y }, phase === "forward" ? label : `${label} again`);
+    if (phase === "forward") this.adaptEmbedding(m, ids, y);
+    return y;
+  }
+
+  /** The input embeddings of `ids`, through every block of the model's family: the last block's output. */
   trunk(ids: string): string {
-    const { g, tokens } = this;
-    const { tree, device } = this.input;
-    const c = tree.config;
-    const gpt2 = tree.family === "gpt2";
-    // Embeddings: frozen tables, which an adapter's embedding hook may add to.
-    const embed = this.module(gpt2 ? "transformer.wte" : "model.embed_tokens");
-    const embedOps = (phase: "forward" | "backward", suffix: string): string => {
-      const label = phase === "forward" ? "" : " again";
-      const out = g.activation(`embed.out${suffix}`, [tokens, c.hiddenSize]);
-      g.op(phase, embeddingForward({ tokens, vocab: embed.inFeatures, D: c.hiddenSize }, device), { ids, table: this.weightOf(embed), out }, `embed forward${label}`);
-      if (phase === "forward") this.adaptEmbedding(embed, ids, out);
-      if (!gpt2) return out;
-      const wpe = this.module("transformer.wpe");
-      const pos = g.activation(`embed.positions${suffix}`, [tokens, c.hiddenSize]);
-      g.op(phase, embeddingForward({ tokens, vocab: wpe.inFeatures, D: c.hiddenSize }, device), { ids: this.positionIds(), table: this.weightOf(wpe), out: pos }, `wpe forward${label}`);
-      if (phase === "forward") {
-        this.adaptEmbedding(wpe, this.positionIds(), pos);
-        return this.residual(out, pos, "embed.sum", "embed + positions");
-      }
-      const sum = g.activation(`embed.sum${suffix}`, [tokens, c.hiddenSize]);
-      g.op(phase, elementwise({ op: "add" }, tokens * c.hiddenSize, device), { a: out, b: pos, out: sum }, `embed + positions${label}`);
-      return sum;
-    };
-    let x = embedOps("forward", "");
+    const forward = this.forward;
+    const embed = (phase: "forward" | "backward", suffix: string) => forward.embed(this, ids, phase, suffix);
+    let x = embed("forward", "");
     // A gather is cheaper to repeat than [tokens, hidden] is to keep until the backward needs it (to recompute the first normed input);
     // an adapted embedding's output is kept instead.
-    if (this.embeddingHooks.size === 0) this.recompute.set(x, () => embedOps("backward", ".recomputed"));
+    if (this.embeddingHooks.size === 0) this.recompute.set(x, () => embed("backward", ".recomputed"));
     if (this.input.backwardToInputs) this.grads.mark(x);
-    for (let l = 0; l < c.layers; l++) x = gpt2 ? this.gpt2Block(l, x) : this.llamaBlock(l, x);
+    for (let l = 0; l < this.input.tree.config.layers; l++) x = forward.block(this, l, x);
     return x;
   }
 
   /** The final norm and the language-model head: logits [tokens, vocab]. */
   head(x: string): string {
-    const final = this.norm(this.input.tree.family === "gpt2" ? "transformer.ln_f" : "model.norm", x, "final.norm");
+    const final = this.norm(this.forward.finalNorm, x, "final.norm");
     return this.linear("lm_head", final, "logits");
   }
 }

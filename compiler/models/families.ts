@@ -1,7 +1,8 @@
-// The model families peftc knows: one line each. A family's knowledge lives in its file.
+// The model families peftc knows: one line each. A family's knowledge (config,
+// module tree, forward) lives in its folder.
 import type { ModelFamily } from "./family.js";
-import { gpt2Family } from "./gpt2.js";
-import { llamaFamily } from "./llama.js";
+import { gpt2Family } from "./gpt2/family.js";
+import { llamaFamily } from "./llama/family.js";
 
 export const MODEL_FAMILIES: ModelFamily[] = [
   llamaFamily,

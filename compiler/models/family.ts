@@ -1,5 +1,6 @@
-// What a model family declares: how to read its config.json, and the module
-// tree (with checkpoint tensor names and shapes) it expects.
+// What a model family declares: how to read its config.json, the module
+// tree (with checkpoint tensor names and shapes) it expects, and its forward.
+import type { FamilyForward } from "../graph/family-forward.js";
 import type { ArchitectureConfig, ModuleKind } from "./types.js";
 
 export interface ExpectedTensor {
@@ -36,6 +37,8 @@ export interface ModelFamily {
    * the head (final norm, logits and their gradient), for a sequence of seqLen.
    */
   activationFloats(config: ArchitectureConfig, seqLen: number): { perLayer: number; head: number };
+  /** The family's forward, written with the lowering's layer toolkit. */
+  forward: FamilyForward;
 }
 
 /** Reads a config.json number, with a default or a clear error. */

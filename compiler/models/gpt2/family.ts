@@ -1,9 +1,11 @@
 // GPT-2: Conv1D layers that store their weight as (in, out), a fused c_attn
 // (q, k and v in one), learned positions, LayerNorm, and an lm_head tied to wte.
-import { configNumber, positiveInteger, tokenId, type ExpectedModule, type ModelFamily } from "./family.js";
+import { configNumber, positiveInteger, tokenId, type ExpectedModule, type ModelFamily } from "../family.js";
+import { gpt2Forward } from "./forward.js";
 
 export const gpt2Family: ModelFamily = {
   name: "gpt2",
+  forward: gpt2Forward,
   modelTypes: ["gpt2"],
   // Older checkpoints carry the causal-mask buffers.
   ignorable: [/\.attn\.bias$/, /\.attn\.masked_bias$/],

@@ -1,10 +1,12 @@
 // Llama and the architectures that share its module tree: Mistral and Qwen2.
 // GQA through num_key_value_heads; attention_bias (Llama) or Qwen2's q/k/v
 // biases; optional tied embeddings; RMSNorm and RoPE.
-import { configNumber, positiveInteger, tokenId, type ExpectedModule, type ModelFamily } from "./family.js";
+import { configNumber, positiveInteger, tokenId, type ExpectedModule, type ModelFamily } from "../family.js";
+import { llamaForward } from "./forward.js";
 
 export const llamaFamily: ModelFamily = {
   name: "llama",
+  forward: llamaForward,
   modelTypes: ["llama", "mistral", "qwen2"],
   ignorable: [/\.rotary_emb\.inv_freq$/],
 
