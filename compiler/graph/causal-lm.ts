@@ -27,6 +27,7 @@ import { packedLinearBackward, packedLinearForward } from "./packed-linear.js";
 import type { Packed16 } from "../codegen/widen.js";
 import type { Graph } from "./types.js";
 import type { FamilyForward } from "./family-forward.js";
+import { addPrompts, inputEntry, virtualTokensOf, type InputEntry } from "./input-site.js";
 import { MODEL_FAMILIES } from "../models/families.js";
 
 export interface OptimizerSettings {
@@ -86,6 +87,8 @@ function adaptedModules(plan: Plan, mixed: boolean): Map<string, MixedEntry[]> {
   const out = new Map<string, MixedEntry[]>();
   plan.adapters.forEach((adapter, index) => {
     const method = findMethod(adapter.method)!;
+    // Prompt methods act on the input (input-site.ts), not on layers.
+    if (method.graph?.input) return;
     const hook = method.graph?.linear;
     if (!hook) throw new UserError(`training and running ${method.title} adapters is not supported yet (adapter '${adapter.name}')`);
     if (adapter.tensors.some((t) => t.trainable)) {
@@ -145,6 +148,9 @@ export class CausalLMLowering {
   readonly adapted: Map<string, MixedEntry[]>;
   readonly embeddingHooks: ReturnType<typeof adaptedEmbeddings>;
   readonly modules: Map<string, ModuleNode>;
+  /** The adapter filling the input site (virtual tokens before each sequence), if any. */
+  readonly inputAdapter: InputEntry | undefined;
+  /** Rows of the residual stream: batch · seqLen, virtual tokens included. */
   readonly tokens: number;
   /** The model family's forward, written with this toolkit. */
   readonly forward: FamilyForward;
@@ -168,6 +174,7 @@ export class CausalLMLowering {
     this.adapted = adaptedModules(input.plan, Boolean(input.mixed));
     this.embeddingHooks = adaptedEmbeddings(input.plan, Boolean(input.mixed));
     this.modules = new Map(input.tree.modules.map((m) => [m.path, m]));
+    this.inputAdapter = inputEntry(input.plan, Boolean(input.mixed));
     this.tokens = input.batch * input.seqLen;
     this.forward = familyForward(input.tree.family);
   }
@@ -477,6 +484,16 @@ export class CausalLMLowering {
     return y;
   }
 
+  /**
+   * The input site, which a family's forward applies to its token embeddings
+   * (before learned positions are added): a prompt method's virtual tokens go
+   * into the first rows of each sequence. Without one, x itself.
+   */
+  inputSite(x: string, table: ModuleNode): string {
+    if (!this.inputAdapter) return x;
+    return addPrompts(this.inputAdapter, { ...this.ctx, onBackward: (emit) => this.onBackward(emit) }, x, table.weight.name, this.input.batch, this.input.seqLen);
+  }
+
   /** The input embeddings of `ids`, through every block of the model's family: the last block's output. */
   trunk(ids: string): string {
     const forward = this.forward;
@@ -484,7 +501,7 @@ export class CausalLMLowering {
     let x = embed("forward", "");
     // A gather is cheaper to repeat than [tokens, hidden] is to keep until the backward needs it (to recompute the first normed input);
     // an adapted embedding's output is kept instead.
-    if (this.embeddingHooks.size === 0) this.recompute.set(x, () => embed("backward", ".recomputed"));
+    if (this.embeddingHooks.size === 0 && !this.inputAdapter) this.recompute.set(x, () => embed("backward", ".recomputed"));
     if (this.input.backwardToInputs) this.grads.mark(x);
     for (let l = 0; l < this.input.tree.config.layers; l++) x = forward.block(this, l, x);
     return x;
@@ -497,7 +514,18 @@ export class CausalLMLowering {
   }
 }
 
-export function lowerCausalLM(input: LoweringInput): { graph: Graph; wgsl: Map<string, string> } {
+/**
+ * The training and evaluation graph. `input.seqLen` counts the data's tokens;
+ * a prompt method's virtual tokens come on top (the graph's seqLen and
+ * io.virtualTokens say how many rows each sequence has).
+ */
+export function lowerCausalLM(request: LoweringInput): { graph: Graph; wgsl: Map<string, string> } {
+  const virtualTokens = request.mixed ? 0 : virtualTokensOf(request.plan);
+  const maxPositions = request.tree.config.maxPositions;
+  if (virtualTokens > 0 && request.seqLen + virtualTokens > maxPositions) {
+    throw new UserError(`${request.seqLen} tokens and ${virtualTokens} virtual tokens a sequence are more than the model's ${maxPositions} positions`);
+  }
+  const input = virtualTokens > 0 ? { ...request, seqLen: request.seqLen + virtualTokens } : request;
   const tokens = input.batch * input.seqLen;
   const g = new GraphBuilder(input.batch, input.seqLen, input.optimizer?.weightDecay ?? 0, Boolean(input.optimizer) || Boolean(input.backwardToInputs));
   const ids = g.input("ids", [tokens], "i32");
@@ -546,7 +574,8 @@ export function lowerCausalLM(input: LoweringInput): { graph: Graph; wgsl: Map<s
   }
   if (input.merge) mergeInto(g, input);
   // A training run's logits hold their gradient after the loss: the host reads them from evaluation graphs only.
-  return g.finish({ ids, labels, loss, logits, params, grads: params ? "grads" : null, gradSumSq, ...(adapterIndex ? { adapterIndex } : {}) }, params ? ["grads"] : [], training ? [logits] : []);
+  const io = { ids, labels, loss, logits, params, grads: params ? "grads" : null, gradSumSq, ...(adapterIndex ? { adapterIndex } : {}), ...(virtualTokens > 0 ? { virtualTokens } : {}) };
+  return g.finish(io, params ? ["grads"] : [], training ? [logits] : []);
 }
 
 /** The merge and unmerge phases of input.merge, over the weights of a graph whose plan adapts nothing. */

@@ -11,7 +11,7 @@ const init = {
   type: "object",
   required: ["kind"],
   properties: {
-    kind: { enum: ["zeros", "ones", "constant", "uniform", "normal", "torch_uniform", "copy", "computed"] },
+    kind: { enum: ["zeros", "ones", "constant", "uniform", "normal", "torch_uniform", "copy", "embedding_rows", "computed"] },
     value: { type: "number" },
     bound: { type: "number" },
     std: { type: "number" },
@@ -19,6 +19,9 @@ const init = {
     seed: count,
     skip: count,
     from: name,
+    dim: count,
+    text: { type: "string" },
+    sample: { type: "boolean" },
   },
   additionalProperties: false,
 };
@@ -115,11 +118,12 @@ export const graphSchema = {
       properties: {
         ids: nullableName, labels: nullableName, loss: nullableName, logits: nullableName, params: nullableName, grads: nullableName, gradSumSq: nullableName,
         adapterIndex: name,
+        virtualTokens: { type: "integer", minimum: 1 },
         generate: {
           type: "object",
           additionalProperties: false,
           required: ["ids", "positions", "logits", "chunk", "capacity"],
-          properties: { ids: name, positions: name, logits: name, chunk: { type: "integer", minimum: 1 }, capacity: { type: "integer", minimum: 1 } },
+          properties: { ids: name, positions: name, logits: name, chunk: { type: "integer", minimum: 1 }, capacity: { type: "integer", minimum: 1 }, virtualTokens: { type: "integer", minimum: 1 } },
         },
       },
     },

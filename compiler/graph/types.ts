@@ -33,6 +33,13 @@ export type InitSpec =
   | { kind: "torch_uniform"; seed: number; bound: number; skip?: number }
   /** A copy of (part of) a base tensor, e.g. LN tuning's trained copy. */
   | { kind: "copy"; from: string }
+  /**
+   * Rows of an embedding table (a base tensor [vocab, dim]), one per row of
+   * the tensor: the tokens of `text` (with the special tokens the model's
+   * tokenizer adds), repeated or cut to the row count, or with `sample`,
+   * ids drawn uniformly from the vocabulary (PEFT's TEXT and SAMPLE_VOCAB prompt inits).
+   */
+  | { kind: "embedding_rows"; from: string; dim: number; text?: string; sample?: boolean }
   /** Computed on the GPU by the init phase (DoRA's magnitude: row norms). */
   | { kind: "computed" };
 
@@ -137,6 +144,11 @@ export interface Graph {
      * writes it; methods read it.
      */
     adapterIndex?: string;
+    /**
+     * Rows before each sequence's tokens that a prompt method fills (the graph's
+     * seqLen counts them): the host writes id −1 and an ignored label there.
+     */
+    virtualTokens?: number;
     /** Present on generation graphs. */
     generate?: GenerateIo;
   };

@@ -4,6 +4,7 @@ import type { Diagnostic } from "../../grammar/diagnostics.js";
 import type { Span } from "../../grammar/ast.js";
 import type { ArchitectureConfig, ModuleKind } from "../models/types.js";
 import type { EmbeddingHook } from "../graph/embedding.js";
+import type { InputHook } from "../graph/input-site.js";
 import type { LinearHook } from "../graph/linear.js";
 import type { MergeHook } from "../graph/merge.js";
 import type { MixedLinearHook } from "../graph/mixed.js";
@@ -143,6 +144,8 @@ export interface MethodDefinition {
     linear?: LinearHook;
     /** Embedding layers the method adapts (a linear hook alone leaves them unsupported). */
     embedding?: EmbeddingHook;
+    /** Rows the method puts before every sequence (prompt methods: input.virtualTokens of them). */
+    input?: InputHook;
     merge?: MergeHook;
     /** Several adapters of this method over the rows of one batch in one fused pass (else the lowering's generic fallback). */
     mixed?: MixedLinearHook;

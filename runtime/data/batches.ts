@@ -34,10 +34,10 @@ function fixed(ids: number[], labels: number[], seqLen: number, padId: number): 
   return { ids: outIds, labels: outLabels };
 }
 
-/** Positions whose next token is predicted: labels[t + 1] !== IGNORE. */
-export function predictedTokens(sequence: Sequence): number {
+/** Positions whose next token is predicted: labels[t + 1] !== IGNORE (and the first token too after virtual tokens). */
+export function predictedTokens(sequence: Sequence, virtual = 0): number {
   let n = 0;
-  for (let t = 1; t < sequence.labels.length; t++) if (sequence.labels[t] !== IGNORE) n++;
+  for (let t = virtual > 0 ? 0 : 1; t < sequence.labels.length; t++) if (sequence.labels[t] !== IGNORE) n++;
   return n;
 }
 
@@ -91,19 +91,26 @@ export class BatchStream {
   }
 }
 
-/** Next-token targets of a sequence: position t predicts token t + 1. */
-export function targetsOf(sequences: Sequence[], seqLen: number): Int32Array {
-  const out = new Int32Array(sequences.length * seqLen).fill(IGNORE);
+/**
+ * Next-token targets of sequences of seqLen tokens, as a graph with `virtual`
+ * rows before each sequence reads them: row t predicts the row after it, so
+ * a prompt method's last virtual row predicts the first token (PEFT's −100
+ * labels on the virtual tokens, shifted as transformers shifts them).
+ */
+export function targetsOf(sequences: Sequence[], seqLen: number, virtual = 0): Int32Array {
+  const rows = seqLen + virtual;
+  const out = new Int32Array(sequences.length * rows).fill(IGNORE);
   sequences.forEach((s, b) => {
-    for (let t = 0; t + 1 < seqLen; t++) out[b * seqLen + t] = s.labels[t + 1]!;
+    if (virtual > 0) out[b * rows + virtual - 1] = s.labels[0]!;
+    for (let t = 0; t + 1 < seqLen; t++) out[b * rows + virtual + t] = s.labels[t + 1]!;
   });
   return out;
 }
 
-/** The token ids of sequences, one row each. */
-export function idsOf(sequences: Sequence[], seqLen: number): Int32Array {
-  const out = new Int32Array(sequences.length * seqLen);
-  sequences.forEach((s, b) => out.set(s.ids, b * seqLen));
+/** The token ids of sequences, one row each, after `virtual` rows of id −1 (which the prompt method fills). */
+export function idsOf(sequences: Sequence[], seqLen: number, virtual = 0): Int32Array {
+  const rows = seqLen + virtual;
+  const out = new Int32Array(sequences.length * rows).fill(-1);
+  sequences.forEach((s, b) => out.set(s.ids, b * rows + virtual));
   return out;
 }
-

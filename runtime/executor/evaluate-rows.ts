@@ -20,10 +20,12 @@ export interface RowLoss {
 }
 
 export async function evaluateRows(runner: GraphRunner, rows: readonly EvalRow[]): Promise<RowLoss[]> {
-  const { batch, seqLen } = runner.graph;
+  const { batch, seqLen: rowsPerSequence } = runner.graph;
+  const virtual = runner.graph.io.virtualTokens ?? 0;
+  const seqLen = rowsPerSequence - virtual;
   const io = tokenIo(runner.graph);
   const indexBuffer = runner.graph.io.adapterIndex;
-  const losses = new Float32Array(batch * seqLen);
+  const losses = new Float32Array(batch * rowsPerSequence);
   const out: RowLoss[] = [];
   // Dropout is the identity in evaluation.
   runner.setScalar("training", 0);
@@ -32,8 +34,8 @@ export async function evaluateRows(runner: GraphRunner, rows: readonly EvalRow[]
     const padded = chunk.map((r) => r.sequence);
     // A short last batch is filled with sequences that predict nothing.
     while (padded.length < batch) padded.push({ ids: new Int32Array(seqLen), labels: new Int32Array(seqLen).fill(IGNORE) });
-    const targets = targetsOf(padded, seqLen);
-    runner.write(io.ids, idsOf(padded, seqLen));
+    const targets = targetsOf(padded, seqLen, virtual);
+    runner.write(io.ids, idsOf(padded, seqLen, virtual));
     runner.write(io.labels, targets);
     if (indexBuffer) {
       const index = new Int32Array(batch).fill(-1);
@@ -47,9 +49,9 @@ export async function evaluateRows(runner: GraphRunner, rows: readonly EvalRow[]
     chunk.forEach((_, b) => {
       let sum = 0;
       let tokens = 0;
-      for (let t = 0; t < seqLen; t++) {
-        if (targets[b * seqLen + t]! >= 0) {
-          sum += losses[b * seqLen + t]!;
+      for (let t = 0; t < rowsPerSequence; t++) {
+        if (targets[b * rowsPerSequence + t]! >= 0) {
+          sum += losses[b * rowsPerSequence + t]!;
           tokens++;
         }
       }

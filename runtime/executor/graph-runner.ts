@@ -48,6 +48,8 @@ export interface TensorSource {
   stored?(name: string): { bytes: Uint8Array; dtype: string };
   /** A saved adapter tensor by PEFT key (and the adapter it belongs to, when the graph holds several), when one is loaded (else the tensor is initialized). */
   saved?(key: string, origin?: string): Float32Array | undefined;
+  /** The model's tokenizer, for a text init (prompt tuning's TEXT): token ids with special tokens. */
+  tokenize?(text: string): number[];
   seed: number;
 }
 
@@ -144,7 +146,7 @@ export class GraphRunner {
     const storedHalves = (b: GraphBuffer) => (b.packed && source.stored ? source.stored(b.tensor!) : undefined);
     for (const b of this.graph.buffers) {
       if (b.role === "weight" && !(b.packed && source.stored)) reads(b.tensor!);
-      else if (b.init?.kind === "copy" && ((b.role === "parameter" && b.view) || b.role === "frozen")) reads(b.init.from);
+      else if ((b.init?.kind === "copy" || b.init?.kind === "embedding_rows") && ((b.role === "parameter" && b.view) || b.role === "frozen")) reads(b.init.from);
     }
     const weights = new Map<string, Float32Array>();
     const weight = (tensor: string) => {
@@ -165,7 +167,7 @@ export class GraphRunner {
           write(b.name, checkSize(b, saved));
           this.loaded.add(b.name);
         }
-        else if (b.init && b.init.kind !== "computed") write(b.name, initialValues(b.init, b.size, source.seed, b.name, (from) => weight(from)));
+        else if (b.init && b.init.kind !== "computed") write(b.name, initialValues(b.init, b.size, source.seed, b.name, { weight: (from) => weight(from), ...(source.tokenize ? { tokenize: source.tokenize } : {}) }));
       }
     }
     // AdamW's moments and the gradients start at zero: WebGPU creates buffers zeroed.

@@ -110,7 +110,8 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     const flat = graph.buffers.find((b) => b.name === graph.io.params);
     if (!flat) throw new TrainingStopped("the spec trains nothing: its adapters have no trained tensors");
     job.reporter.start(s.steps, start);
-    const losses = new Float32Array(s.batch * s.seqLen);
+    const virtual = graph.io.virtualTokens ?? 0;
+    const losses = new Float32Array(s.batch * graph.seqLen);
     const sumSq = new Float32Array(1);
     let firstLoss = kept.find((r) => r.loss !== undefined)?.loss;
     let lastLoss: number | undefined;
@@ -119,7 +120,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     const began = Date.now();
     for (let step = start; step < s.steps; step++) {
       const micro = Array.from({ length: s.gradAccum }, (_, k) => stream.batchAt(step * s.gradAccum + k));
-      const targets = micro.map((b) => targetsOf(b, s.seqLen));
+      const targets = micro.map((b) => targetsOf(b, s.seqLen, virtual));
       const counted = targets.reduce((n, t) => n + predicted(t), 0);
       // The loss of a step is the mean over every predicted token of its micro-batches.
       runner.setScalar("gradScale", counted > 0 ? 1 / counted : 0);
@@ -128,7 +129,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
       runner.setScalar("step", step + 1);
       for (let k = 0; k < s.gradAccum; k++) {
         runner.setScalar("dropoutSeed", dropoutSeed(s.seed, step, k));
-        runner.write(tokenIo(graph).ids, idsOf(micro[k]!, s.seqLen));
+        runner.write(tokenIo(graph).ids, idsOf(micro[k]!, s.seqLen, virtual));
         runner.write(tokenIo(graph).labels, targets[k]!);
         // The last micro-batch's submit carries the optimizer too: one wait per step fewer.
         const last = k === s.gradAccum - 1;

@@ -1,5 +1,6 @@
 // P-tuning (Liu et al. 2021): virtual tokens produced by a small trained encoder.
 import type { MethodDefinition } from "../types.js";
+import { pTuningGraph } from "./graph.js";
 import { pTuningPeft } from "./peft.js";
 import { pTuningHyperparameters } from "./schema.js";
 import { pTuningInput } from "./tensors.js";
@@ -12,4 +13,5 @@ export const pTuning: MethodDefinition = {
   hyperparameters: pTuningHyperparameters,
   peft: pTuningPeft,
   input: pTuningInput,
+  graph: { input: pTuningGraph },
 };

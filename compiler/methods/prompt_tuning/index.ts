@@ -1,5 +1,6 @@
 // Prompt tuning (Lester et al. 2021): trained embeddings prepended to the input.
 import type { MethodDefinition } from "../types.js";
+import { promptTuningGraph } from "./graph.js";
 import { promptTuningPeft } from "./peft.js";
 import { promptTuningHyperparameters } from "./schema.js";
 import { promptTuningInput } from "./tensors.js";
@@ -12,4 +13,5 @@ export const promptTuning: MethodDefinition = {
   hyperparameters: promptTuningHyperparameters,
   peft: promptTuningPeft,
   input: promptTuningInput,
+  graph: { input: promptTuningGraph },
 };

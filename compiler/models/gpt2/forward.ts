@@ -37,7 +37,7 @@ export const gpt2Forward: FamilyForward = {
     const { g, tokens } = L;
     const label = phase === "forward" ? "" : " again";
     const hidden = L.input.tree.config.hiddenSize;
-    const out = L.embedTokens(L.module("transformer.wte"), ids, `embed.out${suffix}`, "embed forward", phase);
+    const out = L.inputSite(L.embedTokens(L.module("transformer.wte"), ids, `embed.out${suffix}`, "embed forward", phase), L.module("transformer.wte"));
     // Declared before the position ids, as the forward always has: graphs keep their buffer order.
     g.activation(`embed.positions${suffix}`, [tokens, hidden]);
     const pos = L.embedTokens(L.module("transformer.wpe"), L.positionIds(), `embed.positions${suffix}`, "wpe forward", phase);

@@ -6,7 +6,7 @@ export const llamaForward: FamilyForward = {
   finalNorm: "model.norm",
 
   embed(L, ids, phase, suffix) {
-    return L.embedTokens(L.module("model.embed_tokens"), ids, `embed.out${suffix}`, "embed forward", phase);
+    return L.inputSite(L.embedTokens(L.module("model.embed_tokens"), ids, `embed.out${suffix}`, "embed forward", phase), L.module("model.embed_tokens"));
   },
 
   block(L, l, x) {
