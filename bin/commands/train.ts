@@ -15,7 +15,7 @@ import { acquireRuntime, type GpuRuntime } from "../../runtime/gpu/index.js";
 import { claimDirectoryOutput, createMarkedDirectory, removeCreatedDirectory, type OutputInput } from "../../runtime/files/outputs.js";
 import { train, TrainingStopped } from "../../runtime/train/trainer.js";
 import type { Io } from "../io.js";
-import { loadTrainingData } from "./data.js";
+import { loadTrainingData, modelTokenizer } from "./data.js";
 import { progressReporter } from "./progress.js";
 import { printDiagnostics } from "./report.js";
 import { loadValidSpec, ReportedError, specInputs } from "./spec.js";
@@ -87,6 +87,7 @@ async function runTraining(io: Io, runtime: GpuRuntime, prepared: Prepared, data
     bundleId: prepared.bundleId,
     weights: (name) => readFloat32(prepared.model.checkpoint, name),
     stored: (name) => readStored(prepared.model.checkpoint, name),
+    tokenize: (text) => modelTokenizer(prepared.model).encodeWithSpecial(text),
     train: data.train,
     evaluation: data.evaluation,
     out,

@@ -83,7 +83,7 @@ export function compileSpec(spec: AnalyzedSpec, options: CompileOptions): Compil
   for (const adapter of ir.adapters) {
     // Adapters PEFT has no method for (full, bitfit) are saved as weights only.
     if (!findMethod(adapter.method)?.peft) continue;
-    peftConfigs[adapter.name] = peftConfigText(ir, adapter, resolved.plan.adapters.find((a) => a.name === adapter.name));
+    peftConfigs[adapter.name] = peftConfigText(ir, adapter, resolved.plan.adapters.find((a) => a.name === adapter.name), resolved.model.tree.config);
   }
   return {
     bundle: {

@@ -2,6 +2,7 @@
 import { UserError } from "../errors.js";
 import { findMethod, hyperparametersOf } from "../methods/registry.js";
 import type { MethodDefinition } from "../methods/types.js";
+import type { ArchitectureConfig } from "../models/types.js";
 import type { PlanAdapter } from "../resolve/plan-types.js";
 import type { AdapterIR, SpecIR } from "../spec/ir.js";
 import { pythonJson } from "./json.js";
@@ -17,8 +18,26 @@ const SAVED = { inference_mode: true } as const;
  * all_linear plus lm_head), and whether a target is a Conv1D (GPT-2), for which
  * PEFT sets fan_in_fan_out itself.
  */
-export function peftConfigText(ir: SpecIR, adapter: AdapterIR, planned?: PlanAdapter): string {
-  return peftJson(findMethod(adapter.method), emitPeftConfig(ir, adapter, planned));
+export function peftConfigText(ir: SpecIR, adapter: AdapterIR, planned?: PlanAdapter, model?: ArchitectureConfig): string {
+  const fields = emitPeftConfig(ir, adapter, planned);
+  if (model && findMethod(adapter.method)?.input) fillFromModel(fields, model);
+  return peftJson(findMethod(adapter.method), fields);
+}
+
+/**
+ * What PEFT's prompt-learning configs take from the model when unset
+ * (_prepare_prompt_learning_config), filled as PEFT saves them: a trained
+ * adapter's config says the shapes it was made for.
+ */
+function fillFromModel(fields: Record<string, unknown>, model: ArchitectureConfig): void {
+  const fill = (key: string, value: number) => {
+    if (key in fields && (fields[key] === null || fields[key] === undefined)) fields[key] = value;
+  };
+  fill("num_layers", model.layers);
+  fill("token_dim", model.hiddenSize);
+  fill("num_attention_heads", model.heads);
+  // Decoder-only models: one stack the virtual tokens enter.
+  fill("num_transformer_submodules", 1);
 }
 
 /** Config fields as PEFT writes them: its float fields as Python floats (1.0, not 1). */

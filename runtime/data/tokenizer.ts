@@ -8,6 +8,8 @@ export class TokenizerError extends Error {}
 
 export interface ModelTokenizer {
   encode(text: string): number[];
+  /** As transformers' tokenizer(text)["input_ids"]: with the special tokens the tokenizer adds (Llama's bos). */
+  encodeWithSpecial(text: string): number[];
   decode(ids: number[], skipSpecial?: boolean): string;
   bos: number | null;
   eos: number | null;
@@ -56,6 +58,11 @@ export function loadTokenizer(modelDir: string, modelConfig: { bos_token_id?: un
   const vocabSize = Math.max(-1, ...Object.values(vocab), ...added.map((t) => t.id)) + 1;
   return {
     encode: (text) => tokenizer.encode(text, { add_special_tokens: false }).ids,
+    encodeWithSpecial: (text) => {
+      const ids = tokenizer.encode(text, { add_special_tokens: true }).ids;
+      // tokenizer_config's add_bos_token is what transformers follows, whatever tokenizer.json's post-processor says.
+      return config.add_bos_token === true && bos !== null && ids[0] !== bos ? [bos, ...ids] : ids;
+    },
     decode: (ids, skipSpecial = true) => tokenizer.decode(ids, { skip_special_tokens: skipSpecial }),
     bos,
     eos,

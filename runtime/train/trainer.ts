@@ -41,6 +41,8 @@ export interface TrainJob {
   weights: TensorSource["weight"];
   /** Base tensors as stored (packed 16-bit weights upload them as they are). */
   stored?: TensorSource["stored"];
+  /** The model's tokenizer, for a text init. */
+  tokenize?: TensorSource["tokenize"];
   train: Sequence[];
   evaluation: Sequence[];
   out: string;
@@ -99,7 +101,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   if (!resumed && existsSync(metrics.path)) writeFileAtomic(metrics.path, "");
 
   const created = performance.now();
-  const runner = await GraphRunner.create(job.runtime, graph, job.wgsl, { weight: job.weights, ...(job.stored ? { stored: job.stored } : {}), seed: s.seed },
+  const runner = await GraphRunner.create(job.runtime, graph, job.wgsl, { weight: job.weights, ...(job.stored ? { stored: job.stored } : {}), ...(job.tokenize ? { tokenize: job.tokenize } : {}), seed: s.seed },
     job.reporter.compiling ? { onCompile: (done, total) => job.reporter.compiling!(done, total) } : {});
   job.reporter.note(readyLine(runner, (performance.now() - created) / 1000));
   try {

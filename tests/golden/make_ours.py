@@ -32,6 +32,9 @@ CASES = [
     ("lora-qwen2-lm-head", "qwen2", 'adapter chat: lora { r = 2  target all_linear, "lm_head" }'),
     ("lora-embed-llama", "llama", 'adapter chat: lora { r = 4  alpha = 8  target "embed_tokens", "q_proj" }'),
     ("lora-embed-gpt2", "gpt2", 'adapter chat: lora { r = 2  alpha = 4  target "wte", "wpe", "c_attn" }'),
+    # Prompt tuning: PEFT's logits keep the virtual tokens' rows; expected.safetensors keeps the real tokens' only.
+    ("prompt-tuning-text-llama", "llama", 'adapter chat: prompt_tuning { virtual_tokens = 5  init = text("The code of") }'),
+    ("prompt-tuning-gpt2", "gpt2", 'adapter chat: prompt_tuning { virtual_tokens = 3 }'),
 ]
 
 
@@ -64,15 +67,18 @@ def main():
                 # PEFT's parameter names carry the adapter name ("default") before .weight, or at the end.
                 stem = key[: -len(".weight")] if key.endswith(".weight") else key
                 candidates = [f"{stem}.default.weight", f"{stem}.default"]
+                if key == "prompt_embeddings":
+                    candidates = ["prompt_encoder.default.embedding.weight"]
                 match = [c for c in candidates if c in params]
                 assert match, f"{key}: no PEFT parameter takes it"
                 assert torch.equal(params[match[0]].detach().to(torch.float32), value), f"{key}: PEFT did not load our values"
                 used += 1
-            adapter_params = [n for n in params if ".default" in n]
+            adapter_params = [n for n in params if ".default" in n or n.startswith("prompt_encoder.default")]
             assert used == len(adapter_params), f"{len(adapter_params) - used} adapter parameters were not in our file"
             ids = torch.randint(1, base.config.vocab_size, (2, 8), generator=torch.Generator().manual_seed(7))
             with torch.no_grad():
                 logits = model(ids).logits
+            logits = logits[:, logits.shape[1] - ids.shape[1]:]
             save_file({"input_ids": ids, "logits.adapter": logits.to(torch.float32).contiguous()},
                       os.path.join(target, "expected.safetensors"), metadata={"format": "pt"})
             with open(os.path.join(target, "adapter_config.json")) as f:

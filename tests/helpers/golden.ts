@@ -14,7 +14,7 @@ import { acquireRuntime } from "../../runtime/gpu/index.js";
 import type { FixtureKind } from "../fixtures/models.js";
 import { tinyModel } from "./fixtures.js";
 import { testDevice } from "./gpu.js";
-import { inputsOf } from "./graph.js";
+import { idsOf, targetsOf } from "../../runtime/data/batches.js";
 import { relativeError, worstDifference } from "./compare.js";
 import { repoRoot } from "./paths.js";
 
@@ -60,8 +60,10 @@ export interface GoldenForward {
   adapter: LoadedAdapter;
   expected: Expected;
   logits: Float32Array;
-  /** The mean next-token loss over the batch (every position but the last of each row). */
+  /** The mean next-token loss over the batch (every position but the last of each row; after virtual tokens, every position). */
   loss: number;
+  /** Tokens the loss is the mean over. */
+  predicted: number;
 }
 
 /** peftc's eval forward of a fixture model with an adapter directory, on the golden case's input ids. */
@@ -77,16 +79,32 @@ export async function goldenForward(adapterDir: string, kind: FixtureKind): Prom
   const { graph, wgsl } = lowerCausalLM({ tree: model.tree, plan: adapter!.plan, batch: B, seqLen: T, device: runtime.profile });
   const runner = await GraphRunner.create(runtime, graph, wgsl, { weight: (n) => readFloat32(model.checkpoint, n), saved: (k) => adapter!.tensors.get(k), seed: 0 });
   try {
-    const inputs = inputsOf(ids);
-    runner.write("ids", inputs.ids);
-    runner.write("labels", inputs.targets);
+    // A prompt adapter's virtual tokens come first: every real token is then predicted, the first by the last virtual token.
+    const n = graph.io.virtualTokens ?? 0;
+    const rows = n + T;
+    const sequences = ids.map((row) => ({ ids: Int32Array.from(row), labels: Int32Array.from(row) }));
+    const targets = targetsOf(sequences, T, n);
+    runner.write("ids", idsOf(sequences, T, n));
+    runner.write("labels", targets);
     runner.setScalar("training", 0);
     await runner.run(["eval"]);
-    const losses = new Float32Array(B * T);
-    const logits = new Float32Array(B * T * model.tree.config.vocabSize);
+    const V = model.tree.config.vocabSize;
+    const losses = new Float32Array(B * rows);
+    const all = new Float32Array(B * rows * V);
     await runner.read(graph.io.loss!, losses);
-    await runner.read(graph.io.logits!, logits);
-    return { model, adapter: adapter!, expected, logits, loss: losses.reduce((a, b) => a + b, 0) / (B * (T - 1)) };
+    await runner.read(graph.io.logits!, all);
+    // The real tokens' rows, as the golden files keep them.
+    const logits = new Float32Array(B * T * V);
+    for (let b = 0; b < B; b++) logits.set(all.subarray((b * rows + n) * V, (b + 1) * rows * V), b * T * V);
+    let sum = 0;
+    let predicted = 0;
+    targets.forEach((t, i) => {
+      if (t >= 0) {
+        sum += losses[i]!;
+        predicted++;
+      }
+    });
+    return { model, adapter: adapter!, expected, logits, loss: sum / predicted, predicted };
   } finally {
     runner.destroy();
   }

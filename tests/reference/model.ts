@@ -36,14 +36,19 @@ function norm(tree: ModelTree, weights: Weights, path: string, x: Float64Array, 
 
 function gather(table: Float64Array, ids: ArrayLike<number>, D: number): Float64Array {
   const out = new Float64Array(ids.length * D);
-  for (let t = 0; t < ids.length; t++) out.set(table.subarray(ids[t]! * D, (ids[t]! + 1) * D), t * D);
+  // Id −1 (a virtual token's row) gathers nothing.
+  for (let t = 0; t < ids.length; t++) if (ids[t]! >= 0) out.set(table.subarray(ids[t]! * D, (ids[t]! + 1) * D), t * D);
   return out;
 }
 
 const add = (a: Float64Array, b: Float64Array) => a.map((v, i) => v + b[i]!);
 
-/** Logits [batch·seqLen, vocab] of the token ids [batch][seqLen]. */
-export function referenceLogits(tree: ModelTree, weights: Weights, ids: number[][]): Float64Array {
+/**
+ * Logits [batch·seqLen, vocab] of the token ids [batch][seqLen]. `prompts`
+ * [n, hidden] are virtual tokens' input embeddings, added to the first n rows
+ * of every sequence (whose ids are −1), as PEFT concatenates them to inputs_embeds.
+ */
+export function referenceLogits(tree: ModelTree, weights: Weights, ids: number[][], prompts?: Float64Array): Float64Array {
   const c = tree.config;
   const B = ids.length;
   const T = ids[0]!.length;
@@ -53,6 +58,9 @@ export function referenceLogits(tree: ModelTree, weights: Weights, ids: number[]
   const gpt2 = tree.family === "gpt2";
   const embed = tree.modules.find((m) => m.path === (gpt2 ? "transformer.wte" : "model.embed_tokens"))!;
   let x = gather(weights(embed.weight.name, embed.path), flat, H);
+  if (prompts) {
+    for (let t = 0; t < tokens; t++) if (t % T < prompts.length / H) for (let i = 0; i < H; i++) x[t * H + i]! += prompts[(t % T) * H + i]!;
+  }
   if (gpt2) {
     const wpe = tree.modules.find((m) => m.path === "transformer.wpe")!;
     x = add(x, gather(weights(wpe.weight.name, wpe.path), flat.map((_, t) => t % T), H));
@@ -95,8 +103,8 @@ export function shiftLabels(labels: number[][]): number[] {
 }
 
 /** Per-token losses and their mean over predicted tokens. */
-export function referenceLoss(tree: ModelTree, weights: Weights, ids: number[][], labels: number[][] = ids): { perToken: Float64Array; mean: number } {
-  const logits = referenceLogits(tree, weights, ids);
+export function referenceLoss(tree: ModelTree, weights: Weights, ids: number[][], labels: number[][] = ids, prompts?: Float64Array): { perToken: Float64Array; mean: number } {
+  const logits = referenceLogits(tree, weights, ids, prompts);
   const targets = shiftLabels(labels);
   const { loss } = crossEntropy(logits, targets, tree.config.vocabSize, 1);
   const counted = targets.filter((t) => t >= 0 && t < tree.config.vocabSize).length;

@@ -14,6 +14,8 @@ export const promptTuningPeft: PeftCodec = {
     } else {
       fields.prompt_tuning_init = INIT.text;
       fields.prompt_tuning_init_text = init.text;
+      // PEFT refuses a TEXT init without a tokenizer; the model's own is the one peftc used.
+      fields.tokenizer_name_or_path ??= fields.base_model_name_or_path ?? null;
     }
   },
   decode(config, hp, warn) {
