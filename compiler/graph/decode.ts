@@ -22,6 +22,7 @@ import type { ModelTree } from "../models/types.js";
 import type { Plan } from "../resolve/plan-types.js";
 import { GraphBuilder } from "./builder.js";
 import { CausalLMLowering, mergeInto, type LoweringInput } from "./causal-lm.js";
+import { inputEntry } from "./input-site.js";
 import type { Graph } from "./types.js";
 
 export interface DecodeLoweringInput {
@@ -88,6 +89,9 @@ class CachedPass extends CausalLMLowering {
 export function lowerDecode(input: DecodeLoweringInput): { graph: Graph; wgsl: Map<string, string> } {
   const { tree, batch: B, chunk: C, capacity, device } = input;
   const c = tree.config;
+  const prompt = inputEntry(input.plan, Boolean(input.mixed));
+  // The virtual tokens belong in the KV cache before the prompt; until a pass puts them there, refuse rather than add them to every chunk.
+  if (prompt) throw new UserError(`generating with ${prompt.adapter.method} adapters is not supported yet (adapter '${prompt.adapter.name}'); peftc eval and train run them`);
   if (capacity > c.maxPositions) throw new UserError(`the KV cache cannot hold ${capacity} positions: the model has ${c.maxPositions}`);
   if (C > capacity) throw new Error(`graph: a prefill chunk of ${C} tokens is longer than the cache (${capacity})`);
   const g = new GraphBuilder(B, C, 0, false);
